@@ -1,0 +1,55 @@
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Upper
+from django.utils import timezone
+
+
+class ReferralCode(models.Model):
+    """An invite code. Strings are stored upper-cased and never change owner: a deleted
+    code keeps its row (and its string) with `deleted_at` set."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referral_codes"
+    )
+    code = models.CharField(max_length=32, unique=True)
+    is_active = models.BooleanField(default=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    max_uses = models.PositiveIntegerField(null=True, blank=True)
+    uses = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner"],
+                condition=models.Q(is_active=True),
+                name="codes_one_active_per_owner",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(code=Upper("code")), name="codes_code_upper_case"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(max_uses__isnull=True) | models.Q(max_uses__gte=1),
+                name="codes_max_uses_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(max_uses__isnull=True)
+                | models.Q(uses__lte=models.F("max_uses")),
+                name="codes_uses_within_max",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(deleted_at__isnull=True) | models.Q(is_active=False),
+                name="codes_deleted_inactive",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "created_at", "id"], name="codes_owner_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def share_url(self) -> str:
+        return settings.SHARE_URL_TEMPLATE.format(code=self.code)

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import QuerySet
+from django.utils.dateparse import parse_datetime
+
+from codes.errors import CodeExpiredError, CodeInvalidError, CodeNotFoundError, CodeUsedUpError
+from codes.models import ReferralCode
+from users.models import User
+
+
+def code_normalize(value: str) -> str:
+    return value.strip().upper()
+
+
+def code_list_for_owner(*, owner: User) -> QuerySet[ReferralCode]:
+    """The owner's codes that are not deleted, newest first."""
+    return ReferralCode.objects.filter(owner=owner, deleted_at__isnull=True).order_by(
+        "-created_at", "-id"
+    )
+
+
+def code_get_for_owner(*, owner: User, value: str) -> ReferralCode:
+    """One of the owner's codes. Raises CodeNotFoundError for anyone else's, or a deleted one."""
+    try:
+        return code_list_for_owner(owner=owner).get(code=code_normalize(value))
+    except ReferralCode.DoesNotExist as exc:
+        raise CodeNotFoundError() from exc
+
+
+def code_check_redeemable(*, code: ReferralCode, now: datetime) -> None:
+    """Raise the error a sign-up with `code` would meet now; return if it would be accepted."""
+    if not code.is_active or code.deleted_at is not None or not code.owner.is_active:
+        raise CodeInvalidError()
+    if code.expires_at is not None and code.expires_at <= now:
+        raise CodeExpiredError()
+    if code.max_uses is not None and code.uses >= code.max_uses:
+        raise CodeUsedUpError()
+
+
+@dataclass(frozen=True)
+class PublicCode:
+    code: str
+    username: str
+    expires_at: datetime | None
+
+
+def public_code_cache_key(value: str) -> str:
+    return f"codes:public:{value}"
+
+
+def code_public_get(*, value: str, now: datetime) -> PublicCode:
+    """A code as the public lookup shows it, if a sign-up would accept it now.
+
+    Served from the cache, which every change to the code clears after commit
+    (codes.services). The expiry is re-checked on every read, so an entry is never
+    trusted past it. Raises CodeNotFoundError otherwise.
+    """
+    value = code_normalize(value)
+    key = public_code_cache_key(value)
+    entry = cache.get(key)
+    if entry is None:
+        entry = _public_entry_from_db(value=value, now=now)
+        cache.set(key, entry, timeout=settings.CODES_CACHE_SECONDS)
+    if not entry:
+        raise CodeNotFoundError()
+    expires_at = parse_datetime(entry["expires_at"]) if entry["expires_at"] else None
+    if expires_at is not None and expires_at <= now:
+        raise CodeNotFoundError()
+    return PublicCode(code=entry["code"], username=entry["username"], expires_at=expires_at)
+
+
+def _public_entry_from_db(*, value: str, now: datetime) -> dict[str, str | None]:
+    """A cacheable entry: the fields to show, or {} when the code would be refused."""
+    code = ReferralCode.objects.select_related("owner").filter(code=value).first()
+    if code is None:
+        return {}
+    try:
+        code_check_redeemable(code=code, now=now)
+    except (CodeInvalidError, CodeExpiredError, CodeUsedUpError):
+        return {}
+    return {
+        "code": code.code,
+        "username": code.owner.username or "",
+        "expires_at": code.expires_at.isoformat() if code.expires_at else None,
+    }

@@ -1,0 +1,63 @@
+from typing import Any
+
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from codes.models import ReferralCode
+
+custom_code_validator = RegexValidator(
+    r"^[A-Za-z0-9_-]{4,32}$",
+    message=_("A code is 4 to 32 of the characters A-Z, a-z, 0-9, _ and -."),
+    code="invalid",
+)
+
+
+class CodeCreateInputSerializer(serializers.Serializer):
+    code = serializers.CharField(required=False, validators=[custom_code_validator])
+    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+    live_days = serializers.IntegerField(required=False)
+    max_uses = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+
+    def validate_live_days(self, value: int) -> int:
+        if not 1 <= value <= 3650:
+            raise serializers.ValidationError(_("live_days is from 1 to 3650."), code="invalid")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("expires_at") is not None and "live_days" in attrs:
+            raise serializers.ValidationError(
+                {"live_days": [_("Give either expires_at or live_days, not both.")]},
+                code="invalid",
+            )
+        return attrs
+
+
+class CodeUpdateInputSerializer(serializers.Serializer):
+    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+    max_uses = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    is_active = serializers.BooleanField(required=False)
+
+
+class CodeOutputSerializer(serializers.ModelSerializer[ReferralCode]):
+    share_url = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = ReferralCode
+        fields = ["code", "is_active", "expires_at", "max_uses", "uses", "created_at", "share_url"]
+        read_only_fields = fields
+
+
+class PublicCodeReferrerOutputSerializer(serializers.Serializer):
+    username = serializers.CharField()
+
+
+class PublicCodeOutputSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    referrer = serializers.SerializerMethodField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema_field(PublicCodeReferrerOutputSerializer)
+    def get_referrer(self, public_code: Any) -> dict[str, str]:
+        return {"username": public_code.username}

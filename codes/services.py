@@ -1,0 +1,167 @@
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from codes.errors import (
+    CodeExpiresInPastError,
+    CodeInvalidError,
+    CodeMaxUsesBelowUsesError,
+    CodeTakenError,
+)
+from codes.models import ReferralCode
+from codes.selectors import code_check_redeemable, code_normalize, public_code_cache_key
+from common import locks
+from common.db import violated_constraint
+from users.models import User
+
+GENERATED_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+_GENERATE_ATTEMPTS = 10
+_UNSET = object()
+# How Postgres and SQLite name the unique constraint on the code string.
+_CODE_UNIQUE = {"codes_referralcode_code_key": "code", "codes_referralcode.code": "code"}
+
+
+def code_generate_value() -> str:
+    """A random code from an alphabet without look-alikes (no 0/O, 1/I/L)."""
+    return "".join(secrets.choice(GENERATED_ALPHABET) for _ in range(settings.REFERRAL_CODE_LENGTH))
+
+
+def codes_invalidate_on_commit(values: Iterable[str]) -> None:
+    """Clear the public lookup's cache entries for `values` once the transaction commits."""
+    keys = [public_code_cache_key(value) for value in values]
+    if keys:
+        transaction.on_commit(lambda: cache.delete_many(keys))
+
+
+def _expiry(
+    *, expires_at: datetime | None, live_days: int | None, now: datetime
+) -> datetime | None:
+    if live_days is not None:
+        return now + timedelta(days=live_days)
+    if expires_at is not None and expires_at <= now:
+        raise CodeExpiresInPastError()
+    return expires_at
+
+
+def _deactivate_active_codes(*, owner: User) -> list[str]:
+    active = list(
+        ReferralCode.objects.filter(owner=owner, is_active=True).values_list("code", flat=True)
+    )
+    ReferralCode.objects.filter(owner=owner, is_active=True).update(is_active=False)
+    return active
+
+
+@transaction.atomic
+def code_issue(
+    *,
+    owner: User,
+    now: datetime,
+    value: str | None = None,
+    expires_at: datetime | None = None,
+    live_days: int | None = None,
+    max_uses: int | None = None,
+) -> ReferralCode:
+    """Create the owner's new active code (generated when `value` is None) and deactivate
+    the previous one. Raises CodeTakenError, CodeExpiresInPastError."""
+    expiry = _expiry(expires_at=expires_at, live_days=live_days, now=now)
+    # Serializes one owner's code changes, so two parallel creations leave one active
+    # code; the partial unique index codes_one_active_per_owner is the final guard.
+    locks.advisory_lock(namespace=locks.CODE_OWNER, key=owner.pk)
+    previous = _deactivate_active_codes(owner=owner)
+    attempts = 1 if value is not None else _GENERATE_ATTEMPTS
+    for _attempt in range(attempts):
+        candidate = code_normalize(value) if value is not None else code_generate_value()
+        try:
+            with transaction.atomic():
+                code = ReferralCode.objects.create(
+                    owner=owner,
+                    code=candidate,
+                    expires_at=expiry,
+                    max_uses=max_uses,
+                    created_at=now,
+                )
+        except IntegrityError as exc:
+            if violated_constraint(exc, _CODE_UNIQUE) is None:
+                raise
+            continue
+        codes_invalidate_on_commit([*previous, code.code])
+        return code
+    raise CodeTakenError()
+
+
+@transaction.atomic
+def code_update(
+    *,
+    code: ReferralCode,
+    now: datetime,
+    expires_at: datetime | object | None = _UNSET,
+    max_uses: int | object | None = _UNSET,
+    is_active: bool | object = _UNSET,
+) -> ReferralCode:
+    """Change a code's expiry, use limit or activity; re-activating it deactivates the
+    owner's current code. Raises CodeExpiresInPastError, CodeMaxUsesBelowUsesError."""
+    locks.advisory_lock(namespace=locks.CODE_OWNER, key=code.owner_id)
+    code = ReferralCode.objects.select_for_update().get(pk=code.pk)
+    invalidated = [code.code]
+    if expires_at is not _UNSET:
+        if expires_at is not None and expires_at <= now:  # type: ignore[operator]
+            raise CodeExpiresInPastError()
+        code.expires_at = expires_at  # type: ignore[assignment]
+    if max_uses is not _UNSET:
+        if max_uses is not None and max_uses < code.uses:  # type: ignore[operator]
+            raise CodeMaxUsesBelowUsesError()
+        code.max_uses = max_uses  # type: ignore[assignment]
+    if is_active is True and not code.is_active:
+        invalidated += _deactivate_active_codes(owner=code.owner)
+    if is_active is not _UNSET:
+        code.is_active = bool(is_active)
+    code.save(update_fields=["expires_at", "max_uses", "is_active"])
+    codes_invalidate_on_commit(invalidated)
+    return code
+
+
+@transaction.atomic
+def code_delete(*, code: ReferralCode, now: datetime) -> None:
+    """Take a code out of its owner's list for good; its string stays reserved and users
+    who signed up with it keep their referrer."""
+    ReferralCode.objects.filter(pk=code.pk).update(is_active=False, deleted_at=now)
+    codes_invalidate_on_commit([code.code])
+
+
+def code_redeem(*, value: str, now: datetime) -> ReferralCode:
+    """Count one use of a code for a sign-up and return it (with its owner).
+
+    Must run inside the caller's transaction: the row lock holds until it commits, so
+    parallel sign-ups with a limited code are settled one after another by the database.
+    Raises CodeInvalidError, CodeExpiredError, CodeUsedUpError.
+    """
+    try:
+        code = (
+            ReferralCode.objects.select_for_update(of=("self",))
+            .select_related("owner")
+            .get(code=code_normalize(value))
+        )
+    except ReferralCode.DoesNotExist as exc:
+        raise CodeInvalidError() from exc
+    code_check_redeemable(code=code, now=now)
+    ReferralCode.objects.filter(pk=code.pk).update(uses=F("uses") + 1)
+    code.uses += 1
+    codes_invalidate_on_commit([code.code])
+    return code
+
+
+def codes_invalidate_for_owner(*, owner: User) -> None:
+    """Clear the public lookup of every code of `owner` after commit (the owner's name or
+    status shows through it)."""
+    codes_invalidate_on_commit(
+        ReferralCode.objects.filter(owner=owner, deleted_at__isnull=True).values_list(
+            "code", flat=True
+        )
+    )

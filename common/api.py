@@ -1,0 +1,94 @@
+"""API plumbing shared by every app: the error envelope and pagination."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext_lazy as _
+from drf_standardized_errors.formatter import ExceptionFormatter as BaseExceptionFormatter
+from drf_standardized_errors.formatter import flatten_errors
+from drf_standardized_errors.handler import ExceptionHandler as BaseExceptionHandler
+from drf_standardized_errors.types import Error
+from rest_framework import exceptions, pagination, status
+from rest_framework.fields import get_error_detail
+from rest_framework.settings import api_settings
+
+from common.errors import DomainError
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = _("Request body is larger than 1 MiB.")
+    default_code = "payload_too_large"
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = _("A service this request depends on is unavailable.")
+    default_code = "service_unavailable"
+
+
+def domain_error_to_api_exception(exc: DomainError) -> exceptions.APIException:
+    """Render a DomainError with the framework's own exception types."""
+    detail = exceptions.ErrorDetail(str(exc.detail), code=exc.code)
+    if exc.status_code == status.HTTP_400_BAD_REQUEST:
+        return exceptions.ValidationError({exc.attr: [detail]} if exc.attr else [detail])
+    api_exc = exceptions.APIException(detail)
+    api_exc.status_code = exc.status_code
+    return api_exc
+
+
+class ExceptionHandler(BaseExceptionHandler):
+    """drf-standardized-errors' handler, taught our domain errors and Django's own."""
+
+    def convert_known_exceptions(self, exc: Exception) -> Exception:
+        if isinstance(exc, DomainError):
+            return domain_error_to_api_exception(exc)
+        if isinstance(exc, DjangoValidationError):
+            return exceptions.ValidationError(detail=get_error_detail(exc))
+        if isinstance(exc, RequestDataTooBig):
+            return PayloadTooLarge()
+        return super().convert_known_exceptions(exc)
+
+
+class ExceptionFormatter(BaseExceptionFormatter):
+    """The API.md envelope: non-field errors carry `attr: null`; simplejwt's detail
+    dicts become one error with simplejwt's own code (`token_not_valid`, …)."""
+
+    def get_errors(self) -> list[Error]:
+        detail = self.exc.detail
+        if not isinstance(self.exc, exceptions.ValidationError) and isinstance(detail, dict):
+            message = detail.get("detail", "")
+            code = str(detail.get("code", getattr(message, "code", self.exc.default_code)))
+            return [Error(code, str(message), None)]
+        errors = flatten_errors(detail)
+        for error in errors:
+            if error.attr == api_settings.NON_FIELD_ERRORS_KEY:
+                error.attr = None
+        return errors
+
+
+class PageNumberPagination(pagination.PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+def error_response(
+    *, status_code: int, code: str, detail: str, attr: str | None = None
+) -> JsonResponse:
+    """An error in the envelope, for code that runs outside DRF views (middleware,
+    Django's error handlers)."""
+    error_type = "client_error" if status_code < 500 else "server_error"
+    body = {"type": error_type, "errors": [{"code": code, "detail": detail, "attr": attr}]}
+    return JsonResponse(body, status=status_code)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return error_response(status_code=404, code="not_found", detail=str(_("Not found.")))
+
+
+def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    return error_response(status_code=500, code="error", detail=str(_("A server error occurred.")))

@@ -1,0 +1,49 @@
+"""Domain errors: business failures with a stable machine code and an HTTP status."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+class DomainError(Exception):
+    """Base of every business failure.
+
+    `code` is the snake_case code of API.md, `status_code` the HTTP status it maps to and
+    `attr` the request field it concerns (None for the request as a whole). The same
+    failure can concern different fields on different endpoints (an invite code is
+    `referral_code` at sign-up and `code` on `/me/referrer/`): `for_field` re-targets it.
+    """
+
+    code: str = "invalid"
+    status_code: int = 400
+    default_detail: str | Promise = _("Invalid input.")
+    default_attr: str | None = None
+
+    def __init__(self, detail: str | Promise | None = None, *, attr: str | None = None) -> None:
+        self.detail = detail if detail is not None else self.default_detail
+        self.attr = attr if attr is not None else self.default_attr
+        super().__init__(str(self.detail))
+
+    def for_field(self, attr: str | None) -> DomainError:
+        clone = copy.copy(self)
+        clone.attr = attr
+        return clone
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (self.__class__, (self.detail,), {"attr": self.attr})
+
+
+class NotFoundError(DomainError):
+    code = "not_found"
+    status_code = 404
+    default_detail = _("Not found.")
+
+
+class ServiceUnavailableError(DomainError):
+    code = "service_unavailable"
+    status_code = 503
+    default_detail = _("A service this request depends on is unavailable.")

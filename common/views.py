@@ -1,0 +1,69 @@
+import logging
+
+from django.core.cache import cache
+from django.db import DatabaseError, connection
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from common.api import error_response
+
+logger = logging.getLogger(__name__)
+
+
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except DatabaseError:
+        logger.exception("Health check: database unreachable")
+        return False
+
+
+def _cache_ok() -> bool:
+    try:
+        cache.set("healthcheck", "ok", timeout=10)
+        return cache.get("healthcheck") == "ok"
+    except Exception:  # any backend's transport error; logged and reported as down
+        logger.exception("Health check: cache unreachable")
+        return False
+
+
+class HealthcheckView(APIView):
+    """Liveness and dependencies: 200 when the database and the cache answer, else 503
+    naming the failing check in `attr`."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+    throttle_classes: list[type] = []
+
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "HealthcheckOutput",
+                {
+                    "status": serializers.CharField(),
+                    "checks": serializers.DictField(child=serializers.CharField()),
+                },
+            )
+        }
+    )
+    def get(self, request: Request) -> Response:
+        checks = {"database": _database_ok(), "cache": _cache_ok()}
+        failing = [name for name, ok in checks.items() if not ok]
+        if failing:
+            return error_response(  # type: ignore[return-value]
+                status_code=503,
+                code="unavailable",
+                detail=f"{failing[0]} is unreachable",
+                attr=failing[0],
+            )
+        return Response({"status": "ok", "checks": {name: "ok" for name in checks}})
+
+    @extend_schema(operation_id="healthcheck_create")
+    def post(self, request: Request) -> Response:
+        return self.get(request)

@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from common import api
+from common.views import HealthcheckView
+
+api_patterns = [
+    path("", include("users.urls")),
+    path("", include("codes.urls")),
+    path("", include("referral.urls")),
+    path("healthcheck/", HealthcheckView.as_view(), name="healthcheck"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path(
+        "schema/swagger-ui/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"
+    ),
+    path("schema/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # Unknown paths under /api/ answer in the error envelope too, in DEBUG as well.
+    re_path(r"^.*$", api.not_found),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", include(api_patterns)),
+]
+
+handler404 = "common.api.not_found"
+handler500 = "common.api.server_error"

@@ -1,0 +1,31 @@
+from django.utils.translation import gettext_lazy as _
+
+from common.errors import DomainError, NotFoundError
+
+
+class AlreadyReferredError(DomainError):
+    code = "already_referred"
+    default_detail = _("You already have a referrer; it cannot be changed.")
+    default_attr = "code"
+
+
+class OwnCodeError(DomainError):
+    code = "own_code"
+    default_detail = _("You cannot use your own referral code.")
+    default_attr = "code"
+
+
+class ReferralCycleError(DomainError):
+    code = "cycle"
+    default_detail = _("The owner of this code is in your own downline.")
+    default_attr = "code"
+
+
+class TreeTooDeepError(DomainError):
+    code = "too_deep"
+    default_detail = _("The referral chain would become deeper than this service allows.")
+    default_attr = "code"
+
+
+class ReferralsNotFoundError(NotFoundError):
+    default_detail = _("User not found.")

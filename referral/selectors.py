@@ -1,0 +1,102 @@
+"""Reads of the referral tree. Each is a fixed number of queries at any depth: a downline
+is one indexed prefix range of `tree_path`, an upline is parsed from the user's own path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from django.db.models import Count, F, Q, QuerySet
+
+from referral.errors import ReferralsNotFoundError
+from users.models import User
+
+
+def referral_list_direct(*, user: User, search: str | None = None) -> QuerySet[User]:
+    """`user`'s direct referrals, newest first, optionally filtered by `search` over
+    username, email, phone and names."""
+    referrals = (
+        User.objects.filter(referred_by=user)
+        .select_related("referred_with_code")
+        .order_by("-date_joined", "-id")
+    )
+    if search:
+        referrals = referrals.filter(
+            Q(username__icontains=search)
+            | Q(email__icontains=search)
+            | Q(phone__icontains=search)
+            | Q(first_name__icontains=search)
+            | Q(last_name__icontains=search)
+            | Q(middle_name__icontains=search)
+        )
+    return referrals
+
+
+def referral_list_for_user(
+    *, viewer: User, target_uuid: UUID, search: str | None = None
+) -> QuerySet[User]:
+    """Direct referrals of the user `target_uuid`, for that user, anyone in their upline
+    and staff. Raises ReferralsNotFoundError for everyone else (their existence is not
+    revealed)."""
+    target = User.objects.filter(uuid=target_uuid).first()
+    if target is None:
+        raise ReferralsNotFoundError()
+    allowed = viewer.is_staff or viewer.pk == target.pk or viewer.pk in target.ancestor_ids
+    if not allowed:
+        raise ReferralsNotFoundError()
+    return referral_list_direct(user=target, search=search)
+
+
+def referral_downline(*, user: User, depth: int) -> QuerySet[User]:
+    """`user`'s downline to `depth` levels, by level, then date joined; each row annotated
+    with `level` (1 = direct) and `referred_by_uuid`."""
+    return (
+        User.objects.filter(
+            tree_path__startswith=user.subtree_prefix, tree_depth__lte=user.tree_depth + depth
+        )
+        .annotate(level=F("tree_depth") - user.tree_depth, referred_by_uuid=F("referred_by__uuid"))
+        .only("uuid", "username", "date_joined", "tree_depth")
+        .order_by("tree_depth", "date_joined", "id")
+    )
+
+
+@dataclass(frozen=True)
+class ReferralStats:
+    direct: int
+    total: int
+    depth: int
+    levels: list[dict[str, int]] = field(default_factory=list)
+
+
+def referral_stats(*, user: User) -> ReferralStats:
+    """Counts of `user`'s downline per level (non-empty levels only), in one query."""
+    rows = (
+        User.objects.filter(tree_path__startswith=user.subtree_prefix)
+        .order_by()
+        .values("tree_depth")
+        .annotate(count=Count("*"))
+        .order_by("tree_depth")
+    )
+    levels = [{"level": row["tree_depth"] - user.tree_depth, "count": row["count"]} for row in rows]
+    return ReferralStats(
+        direct=next((row["count"] for row in levels if row["level"] == 1), 0),
+        total=sum(row["count"] for row in levels),
+        depth=levels[-1]["level"] if levels else 0,
+        levels=levels,
+    )
+
+
+def referral_upline(*, user: User) -> list[dict[str, object]]:
+    """`user`'s referrer, their referrer, … up to the root, nearest first, with `level`
+    (1 = the referrer)."""
+    ancestors = User.objects.filter(pk__in=user.ancestor_ids).values(
+        "uuid", "username", "tree_depth"
+    )
+    return [
+        {
+            "uuid": row["uuid"],
+            "username": row["username"] or "",
+            "level": user.tree_depth - row["tree_depth"],
+        }
+        for row in sorted(ancestors, key=lambda row: row["tree_depth"], reverse=True)
+    ]

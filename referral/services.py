@@ -1,0 +1,121 @@
+"""Writes to the referral tree.
+
+Concurrency: every tree is guarded by an advisory lock on its root's id (common.locks).
+Adding a user under a node takes the root's lock shared, so sign-ups into one tree run in
+parallel; moving a whole tree under a new referrer takes its root's lock exclusively and
+the target tree's shared, so no path is read while a move is rewriting it and two moves
+can never close a cycle between them. Locks are always taken in id order.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Max, TextField, Value
+from django.db.models.functions import Concat, Substr
+
+from codes.models import ReferralCode
+from codes.services import code_redeem
+from common import locks
+from referral.errors import (
+    AlreadyReferredError,
+    OwnCodeError,
+    ReferralCycleError,
+    TreeTooDeepError,
+)
+from users.models import User
+
+
+def _root_id(user: User) -> int:
+    ancestors = user.ancestor_ids
+    return ancestors[0] if ancestors else user.pk
+
+
+def _lock_trees(*, exclusive: set[int], shared: set[int]) -> None:
+    for root_id in sorted(exclusive | shared):
+        locks.advisory_lock(namespace=locks.TREE, key=root_id, shared=root_id not in exclusive)
+
+
+def _lock_tree_of(user: User, *, exclusive: set[int]) -> None:
+    """Lock the tree `user` is in (shared) until its root is stable, re-reading `user`."""
+    while True:
+        root_id = _root_id(user)
+        _lock_trees(exclusive=exclusive, shared={root_id} - exclusive)
+        user.refresh_from_db(fields=["tree_path", "tree_depth", "referred_by"])
+        if _root_id(user) == root_id:
+            return
+        # The tree was moved under another between the read and the lock: lock that one
+        # too and check again (locks are only released at commit).
+
+
+def referral_position_under(*, referrer: User) -> tuple[str, int]:
+    """Lock the referrer's tree and return (tree_path, tree_depth) for a new direct
+    referral of `referrer`. Call inside the transaction that inserts it.
+    Raises TreeTooDeepError."""
+    _lock_tree_of(referrer, exclusive=set())
+    depth = referrer.tree_depth + 1
+    if depth > settings.REFERRAL_MAX_DEPTH:
+        raise TreeTooDeepError()
+    return referrer.subtree_prefix, depth
+
+
+@transaction.atomic
+def referral_attach(*, user: User, code: ReferralCode, now: datetime) -> User:
+    """Make the owner of `code` the referrer of `user`, who had none, moving `user`'s
+    whole downline with them. The code must be redeemed by the caller in this transaction.
+    Raises AlreadyReferredError, OwnCodeError, ReferralCycleError, TreeTooDeepError."""
+    referrer = code.owner
+    if referrer.pk == user.pk:
+        raise OwnCodeError()
+    # A user without a referrer is the root of their own tree: lock it exclusively.
+    _lock_tree_of(referrer, exclusive={user.pk})
+    user.refresh_from_db(fields=["tree_path", "tree_depth", "referred_by"])
+    if user.referred_by_id is not None:
+        raise AlreadyReferredError()
+    if _root_id(referrer) == user.pk:
+        raise ReferralCycleError()
+
+    old_prefix = user.subtree_prefix
+    delta = referrer.tree_depth + 1
+    deepest = User.objects.filter(tree_path__startswith=old_prefix).aggregate(
+        deepest=Max("tree_depth")
+    )["deepest"]
+    if (deepest or 0) + delta > settings.REFERRAL_MAX_DEPTH or delta > settings.REFERRAL_MAX_DEPTH:
+        raise TreeTooDeepError()
+
+    user.referred_by = referrer
+    user.referred_with_code = code
+    user.referred_at = now
+    user.tree_path = referrer.subtree_prefix
+    user.tree_depth = delta
+    user.save(
+        update_fields=[
+            "referred_by",
+            "referred_with_code",
+            "referred_at",
+            "tree_path",
+            "tree_depth",
+        ]
+    )
+    User.objects.filter(tree_path__startswith=old_prefix).update(
+        tree_path=Concat(
+            Value(user.subtree_prefix),
+            Substr("tree_path", len(old_prefix) + 1),
+            output_field=TextField(),
+        ),
+        tree_depth=F("tree_depth") + delta,
+    )
+    return user
+
+
+@transaction.atomic
+def referral_enter_code(*, user: User, code_value: str, now: datetime) -> User:
+    """Redeem an invite code after sign-up: its owner becomes `user`'s referrer, for good.
+    Raises AlreadyReferredError, the code errors (invalid, expired, used_up), OwnCodeError,
+    ReferralCycleError."""
+    if user.referred_by_id is not None:
+        raise AlreadyReferredError()
+    code = code_redeem(value=code_value, now=now)
+    return referral_attach(user=user, code=code, now=now)

@@ -1,0 +1,112 @@
+from uuid import UUID
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from referral.selectors import (
+    referral_downline,
+    referral_list_direct,
+    referral_list_for_user,
+    referral_stats,
+    referral_upline,
+)
+from referral.serializers import (
+    DownlineOutputSerializer,
+    DownlineQuerySerializer,
+    ReferralListQuerySerializer,
+    ReferralOutputSerializer,
+    ReferralStatsOutputSerializer,
+    ReferrerSetInputSerializer,
+    ReferrerSetOutputSerializer,
+    UplineOutputSerializer,
+)
+from referral.services import referral_enter_code
+
+SEARCH_PARAMETER = OpenApiParameter(
+    "search", str, description="Matches username, email, phone and names."
+)
+
+
+def _search(request: Request) -> str | None:
+    query = ReferralListQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return query.validated_data.get("search") or None
+
+
+class ReferralListView(ListAPIView):
+    """My direct referrals, newest first."""
+
+    serializer_class = ReferralOutputSerializer
+
+    @extend_schema(parameters=[SEARCH_PARAMETER])
+    def get(self, request: Request) -> Response:
+        return super().get(request)
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return referral_list_direct(user=self.request.user, search=_search(self.request))
+
+
+class UserReferralListView(ListAPIView):
+    """Direct referrals of a user: for that user, anyone in their upline, and staff."""
+
+    serializer_class = ReferralOutputSerializer
+
+    @extend_schema(parameters=[SEARCH_PARAMETER])
+    def get(self, request: Request, uuid: UUID) -> Response:
+        return super().get(request, uuid)
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return referral_list_for_user(
+            viewer=self.request.user, target_uuid=self.kwargs["uuid"], search=_search(self.request)
+        )
+
+
+class ReferralTreeView(ListAPIView):
+    """My downline to `depth` levels (1-10, default 3), by level then date joined."""
+
+    serializer_class = DownlineOutputSerializer
+
+    @extend_schema(
+        parameters=[OpenApiParameter("depth", int, description="1 to 10; 3 by default.")]
+    )
+    def get(self, request: Request) -> Response:
+        return super().get(request)
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        query = DownlineQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return referral_downline(user=self.request.user, depth=query.validated_data["depth"])
+
+
+class ReferralStatsView(APIView):
+    """Counts of my downline: direct, total, deepest level and each non-empty level."""
+
+    @extend_schema(responses={200: ReferralStatsOutputSerializer})
+    def get(self, request: Request) -> Response:
+        return Response(ReferralStatsOutputSerializer(referral_stats(user=request.user)).data)
+
+
+class ReferralUplineView(APIView):
+    """My referrer, their referrer and so on to the root, nearest first."""
+
+    @extend_schema(responses={200: UplineOutputSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        return Response(UplineOutputSerializer(referral_upline(user=request.user), many=True).data)
+
+
+class ReferrerSetView(APIView):
+    """Enter an invite code after sign-up; a referrer, once set, never changes."""
+
+    @extend_schema(request=ReferrerSetInputSerializer, responses={201: ReferrerSetOutputSerializer})
+    def post(self, request: Request) -> Response:
+        payload = ReferrerSetInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        user = referral_enter_code(
+            user=request.user, code_value=payload.validated_data["code"], now=timezone.now()
+        )
+        return Response(ReferrerSetOutputSerializer(user).data, status=status.HTTP_201_CREATED)

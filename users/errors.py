@@ -1,0 +1,26 @@
+from django.utils.translation import gettext_lazy as _
+
+from common.errors import DomainError, NotFoundError
+
+
+class EmailUndeliverableError(DomainError):
+    code = "email_undeliverable"
+    default_detail = _("This email address cannot receive mail.")
+    default_attr = "email"
+
+
+class FieldTakenError(DomainError):
+    """An email, phone or username another account already has (attr names which)."""
+
+    code = "unique"
+    default_detail = _("This value is already taken by another account.")
+
+
+class UserNotFoundError(NotFoundError):
+    default_detail = _("User not found.")
+
+
+class RefreshTokenInvalidError(DomainError):
+    code = "token_not_valid"
+    status_code = 401
+    default_detail = _("Token is invalid or expired")

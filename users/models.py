@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class UserManager(BaseUserManager["User"]):
+    def get_by_natural_key(self, email: str | None) -> User:
+        # Emails are unique case-insensitively; the lookup uses the same Lower() index.
+        return self.alias(email_lower=Lower("email")).get(email_lower=(email or "").lower())
+
+    def create_user(
+        self, email: str | None = None, password: str | None = None, **fields: Any
+    ) -> User:
+        from users.services import user_create
+
+        return user_create(email=email, password=password, now=timezone.now(), **fields)
+
+    def create_superuser(self, email: str, password: str | None = None, **fields: Any) -> User:
+        fields.update(is_staff=True, is_superuser=True)
+        return self.create_user(email=email, password=password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """An account, and its node in the referral forest.
+
+    The tree is stored as a materialized path: `tree_path` lists the ancestors from the
+    root down to the referrer, each as its base-36 id between slashes (`/` for a root,
+    `/1a/2f/` for a grandchild of user 0x1a… in base 36). A subtree is one indexed prefix
+    range, an upline is parsed from one row, and every referral read is a fixed number of
+    queries however deep the tree grows. See README, "The referral tree".
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Email, username and phone are optional but unique: NULL (not "") for "none", so
+    # the unique constraints allow any number of users without one.
+    email = models.EmailField(_("email"), null=True, blank=True)  # noqa: DJ001
+    username = models.CharField(  # noqa: DJ001
+        _("username"),
+        max_length=150,
+        null=True,
+        blank=True,
+        validators=[UnicodeUsernameValidator()],
+    )
+    phone = models.CharField(_("phone"), max_length=16, null=True, blank=True)  # noqa: DJ001
+    first_name = models.CharField(_("first name"), max_length=150, blank=True)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    middle_name = models.CharField(_("middle name"), max_length=150, blank=True)
+    is_business_user = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    referred_by = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="referrals",
+        db_index=False,  # covered by users_user_referrals_idx
+    )
+    referred_with_code = models.ForeignKey(
+        "codes.ReferralCode",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    referred_at = models.DateTimeField(null=True, blank=True)
+    tree_path = models.TextField(default="/", editable=False)
+    tree_depth = models.PositiveIntegerField(default=0, editable=False)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="users_user_email_ci_unique"),
+            models.UniqueConstraint(Lower("username"), name="users_user_username_ci_unique"),
+            models.UniqueConstraint(fields=["phone"], name="users_user_phone_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(referred_by=models.F("id")),
+                name="users_user_not_self_referred",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(referred_by__isnull=True, tree_depth=0, tree_path="/")
+                | models.Q(referred_by__isnull=False, tree_depth__gt=0),
+                name="users_user_tree_position_consistent",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["referred_by", "date_joined", "id"], name="users_user_referrals_idx"
+            ),
+            # text_pattern_ops lets `LIKE 'prefix%'` use the index under any collation;
+            # with tree_depth in the key, level counts are index-only scans (Postgres only:
+            # other databases ignore opclasses).
+            models.Index(
+                fields=["tree_path", "tree_depth"],
+                opclasses=["text_pattern_ops", "int4_ops"],
+                name="users_user_tree_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email or self.phone or str(self.uuid)
+
+    @property
+    def subtree_prefix(self) -> str:
+        """The `tree_path` prefix shared by every user in this user's downline."""
+        return f"{self.tree_path}{to_base36(self.pk)}/"
+
+    @property
+    def ancestor_ids(self) -> list[int]:
+        """Ids from the root down to the referrer; empty for a root."""
+        return [int(part, 36) for part in self.tree_path.strip("/").split("/") if part]
+
+
+def to_base36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    if number == 0:
+        return "0"
+    out = []
+    while number:
+        number, rest = divmod(number, 36)
+        out.append(digits[rest])
+    return "".join(reversed(out))

@@ -1,0 +1,165 @@
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.base_user import BaseUserManager
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from codes.services import code_issue, code_redeem, codes_invalidate_for_owner
+from common.db import violated_constraint
+from common.errors import DomainError
+from referral.services import referral_position_under
+from users.clients import HunterUnavailableError, hunter_email_status
+from users.errors import EmailUndeliverableError, FieldTakenError, RefreshTokenInvalidError
+from users.models import User
+
+logger = logging.getLogger(__name__)
+
+UNDELIVERABLE_STATUSES = frozenset({"invalid", "disposable"})
+PROFILE_FIELDS = ("username", "first_name", "last_name", "middle_name", "email", "phone")
+# Unique constraints by the name Postgres reports (and SQLite's `table.column` form).
+_UNIQUE_FIELDS = {
+    "users_user_email_ci_unique": "email",
+    "users_user_username_ci_unique": "username",
+    "users_user_phone_unique": "phone",
+    "users_user.phone": "phone",
+}
+
+
+def email_check_deliverable(*, email: str) -> None:
+    """Refuse an address Hunter.io calls `invalid` or `disposable` (EmailUndeliverableError).
+
+    Fails open: with no HUNTER_API_KEY, or when Hunter is down, slow or answers garbage,
+    the address is accepted and the outcome logged. Verdicts are cached for a day.
+    """
+    if not settings.HUNTER_API_KEY:
+        return
+    key = "hunter:" + hashlib.sha256(email.lower().encode()).hexdigest()
+    status = cache.get(key)
+    if status is None:
+        try:
+            status = hunter_email_status(email)
+        except HunterUnavailableError:
+            logger.warning("Email deliverability check unavailable; accepting", exc_info=True)
+            return
+        cache.set(key, status, timeout=settings.HUNTER_CACHE_SECONDS)
+    logger.info("Email deliverability checked", extra={"hunter_status": status})
+    if status in UNDELIVERABLE_STATUSES:
+        raise EmailUndeliverableError()
+
+
+def _save_checking_unique(user: User, **save_kwargs: Any) -> None:
+    """Save in a savepoint; a unique email/phone/username becomes FieldTakenError on it."""
+    try:
+        with transaction.atomic():
+            user.save(**save_kwargs)
+    except IntegrityError as exc:
+        field = violated_constraint(exc, _UNIQUE_FIELDS)
+        if field is None:
+            raise
+        raise FieldTakenError(attr=field) from exc
+
+
+@transaction.atomic
+def user_create(
+    *,
+    email: str | None,
+    password: str | None,
+    now: datetime,
+    referral_code: str | None = None,
+    username: str | None = None,
+    phone: str | None = None,
+    **fields: Any,
+) -> User:
+    """Create an account, under the owner of `referral_code` when given, with its first
+    referral code (REFERRAL_CODE_ON_SIGNUP). Raises FieldTakenError, and the code errors
+    (invalid, expired, used_up) on `referral_code`."""
+    user = User(
+        email=BaseUserManager.normalize_email(email) or None,
+        username=username or None,
+        phone=phone or None,
+        date_joined=now,
+        **fields,
+    )
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    if referral_code:
+        try:
+            code = code_redeem(value=referral_code, now=now)
+            user.tree_path, user.tree_depth = referral_position_under(referrer=code.owner)
+        except DomainError as exc:
+            raise exc.for_field("referral_code") from exc
+        user.referred_by = code.owner
+        user.referred_with_code = code
+        user.referred_at = now
+    _save_checking_unique(user)
+    if settings.REFERRAL_CODE_ON_SIGNUP:
+        code_issue(owner=user, now=now)
+    return user
+
+
+def user_register(*, email: str, password: str, now: datetime, **fields: Any) -> User:
+    """Sign-up by email: the deliverability check, then user_create. The check runs before
+    the transaction opens, so a slow checker never holds database locks."""
+    email_check_deliverable(email=email)
+    return user_create(email=email, password=password, now=now, **fields)
+
+
+def user_update(*, user: User, changes: dict[str, Any]) -> User:
+    """Change profile fields (PROFILE_FIELDS only; others are ignored). A new email is
+    checked like at sign-up. Raises FieldTakenError, EmailUndeliverableError."""
+    changes = {name: value for name, value in changes.items() if name in PROFILE_FIELDS}
+    if "email" in changes:
+        changes["email"] = BaseUserManager.normalize_email(changes["email"]) or None
+        if (changes["email"] or "").lower() != (user.email or "").lower() and changes["email"]:
+            email_check_deliverable(email=changes["email"])
+    for name in ("username", "phone"):
+        if name in changes:
+            changes[name] = changes[name] or None
+    return _user_apply_changes(user=user, changes=changes)
+
+
+@transaction.atomic
+def _user_apply_changes(*, user: User, changes: dict[str, Any]) -> User:
+    for name, value in changes.items():
+        setattr(user, name, value)
+    _save_checking_unique(user, update_fields=list(changes))
+    if "username" in changes:
+        codes_invalidate_for_owner(owner=user)  # the public lookup shows the username
+    return user
+
+
+def tokens_revoke_all(*, user: User) -> None:
+    """Blacklist every outstanding refresh token of `user`."""
+    outstanding = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
+    )
+
+
+@transaction.atomic
+def user_deactivate(*, user: User) -> None:
+    """Soft-delete: no sign-in, codes refused, tokens dead at once; the user stays in the
+    tree. Access tokens die because authentication checks `is_active` on every request."""
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    user.is_active = False
+    tokens_revoke_all(user=user)
+    codes_invalidate_for_owner(owner=user)
+
+
+def token_blacklist(*, raw_refresh: str) -> None:
+    """End one refresh token (logout). Raises RefreshTokenInvalidError."""
+    try:
+        RefreshToken(raw_refresh).blacklist()  # type: ignore[arg-type]
+    except TokenError as exc:
+        raise RefreshTokenInvalidError() from exc

@@ -1,0 +1,30 @@
+from django.urls import path
+from djoser.views import UserViewSet
+
+from users import views
+
+app_name = "users"
+
+urlpatterns = [
+    path("users/", views.UserRegisterView.as_view(), name="user-register"),
+    path("users/me/", views.UserMeView.as_view(), name="user-me"),
+    path(
+        "users/set_password/",
+        UserViewSet.as_view({"post": "set_password"}),
+        name="user-set-password",
+    ),
+    path(
+        "users/reset_password/",
+        UserViewSet.as_view({"post": "reset_password"}),
+        name="user-reset-password",
+    ),
+    path(
+        "users/reset_password_confirm/",
+        UserViewSet.as_view({"post": "reset_password_confirm"}),
+        name="user-reset-password-confirm",
+    ),
+    path("auth/jwt/create/", views.TokenCreateView.as_view(), name="jwt-create"),
+    path("auth/jwt/refresh/", views.TokenRefreshView.as_view(), name="jwt-refresh"),
+    path("auth/jwt/verify/", views.TokenVerifyView.as_view(), name="jwt-verify"),
+    path("auth/jwt/logout/", views.TokenLogoutView.as_view(), name="jwt-logout"),
+]

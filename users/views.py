@@ -1,0 +1,104 @@
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt import views as jwt_views
+
+from common.throttles import AnonThrottle, ScopedIPThrottle, UserThrottle
+from users.selectors import user_profile_get
+from users.serializers import (
+    TokenLogoutInputSerializer,
+    UserProfileOutputSerializer,
+    UserRegisterInputSerializer,
+    UserUpdateInputSerializer,
+)
+from users.services import token_blacklist, user_deactivate, user_register, user_update
+
+
+class UserRegisterView(APIView):
+    """Create an account with email and password, optionally with an invite code.
+
+    The email must be deliverable (Hunter.io, when configured). Every new user gets an
+    active referral code at once. Answers with the new user's profile.
+    """
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+    throttle_classes = [AnonThrottle, UserThrottle, ScopedIPThrottle]
+    throttle_scope = "register"
+
+    @extend_schema(
+        operation_id="users_register",
+        request=UserRegisterInputSerializer,
+        responses={201: UserProfileOutputSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        payload = UserRegisterInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        user = user_register(now=timezone.now(), **payload.validated_data)
+        return Response(
+            UserProfileOutputSerializer(user_profile_get(user=user)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class UserMeView(APIView):
+    """The signed-in user's own profile."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(operation_id="users_me_retrieve", responses={200: UserProfileOutputSerializer})
+    def get(self, request: Request) -> Response:
+        return Response(UserProfileOutputSerializer(user_profile_get(user=request.user)).data)
+
+    @extend_schema(
+        operation_id="users_me_update",
+        request=UserUpdateInputSerializer,
+        responses={200: UserProfileOutputSerializer},
+    )
+    def patch(self, request: Request) -> Response:
+        """Change username, names, email or phone. Other fields are read-only and ignored."""
+        payload = UserUpdateInputSerializer(data=request.data, partial=True)
+        payload.is_valid(raise_exception=True)
+        user = user_update(user=request.user, changes=payload.validated_data)
+        return Response(UserProfileOutputSerializer(user_profile_get(user=user)).data)
+
+    @extend_schema(operation_id="users_me_deactivate", responses={204: None})
+    def delete(self, request: Request) -> Response:
+        """Deactivate my account: no sign-in, codes and tokens stop working at once."""
+        user_deactivate(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenCreateView(jwt_views.TokenObtainPairView):
+    """Sign in with email and password; answers an access and a refresh token."""
+
+    throttle_classes = [AnonThrottle, UserThrottle, ScopedIPThrottle]
+    throttle_scope = "login"
+
+
+class TokenRefreshView(jwt_views.TokenRefreshView):
+    """Trade a refresh token for a new access and refresh token; the old one is ended."""
+
+
+class TokenVerifyView(jwt_views.TokenVerifyView):
+    """Check that a token is valid: 200 `{}`, or 401."""
+
+
+class TokenLogoutView(APIView):
+    """End a refresh token (log out)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=TokenLogoutInputSerializer,
+        responses={205: OpenApiResponse(description="The refresh token no longer works.")},
+    )
+    def post(self, request: Request) -> Response:
+        payload = TokenLogoutInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        token_blacklist(raw_refresh=payload.validated_data["refresh"])
+        return Response(status=status.HTTP_205_RESET_CONTENT)
