@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.api import error_response
+from common.openapi import ErrorResponse503Serializer
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,18 @@ def _cache_ok() -> bool:
         return False
 
 
+HEALTH_RESPONSES = {
+    200: inline_serializer(
+        "HealthcheckOutput",
+        {
+            "status": serializers.CharField(),
+            "checks": serializers.DictField(child=serializers.CharField()),
+        },
+    ),
+    503: ErrorResponse503Serializer,
+}
+
+
 class HealthcheckView(APIView):
     """Liveness and dependencies: 200 when the database and the cache answer, else 503
     naming the failing check in `attr`."""
@@ -41,17 +54,7 @@ class HealthcheckView(APIView):
     authentication_classes: list[type] = []
     throttle_classes: list[type] = []
 
-    @extend_schema(
-        responses={
-            200: inline_serializer(
-                "HealthcheckOutput",
-                {
-                    "status": serializers.CharField(),
-                    "checks": serializers.DictField(child=serializers.CharField()),
-                },
-            )
-        }
-    )
+    @extend_schema(responses=HEALTH_RESPONSES)
     def get(self, request: Request) -> Response:
         checks = {"database": _database_ok(), "cache": _cache_ok()}
         failing = [name for name, ok in checks.items() if not ok]
@@ -64,6 +67,6 @@ class HealthcheckView(APIView):
             )
         return Response({"status": "ok", "checks": {name: "ok" for name in checks}})
 
-    @extend_schema(operation_id="healthcheck_create")
+    @extend_schema(operation_id="healthcheck_create", request=None, responses=HEALTH_RESPONSES)
     def post(self, request: Request) -> Response:
         return self.get(request)

@@ -19,7 +19,9 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env")
 
 APP_ENV = env.str("APP_ENV", default="local")  # local | test | production
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="django-insecure-dev-only")
+SECRET_KEY = env.str(
+    "DJANGO_SECRET_KEY", default="django-insecure-dev-only-never-use-in-production"
+)
 if APP_ENV == "production" and SECRET_KEY.startswith("django-insecure-"):
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
@@ -228,6 +230,7 @@ DRF_STANDARDIZED_ERRORS = {
     "EXCEPTION_FORMATTER_CLASS": "common.api.ExceptionFormatter",
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
     "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "413", "415", "429", "500"],
+    "ERROR_SCHEMAS": {"413": "common.openapi.ErrorResponse413Serializer"},
 }
 
 SIMPLE_JWT = {

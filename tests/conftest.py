@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.utils import timezone
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from tests.users.factories import UserFactory
+from users.models import User
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(django_db_setup: None, django_db_blocker: Any) -> None:
+    """Every test starts with an empty cache (throttle counters, code lookups, Hunter)."""
+    with django_db_blocker.unblock():
+        cache.clear()
+
+
+@pytest.fixture
+def now() -> datetime:
+    return timezone.now()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def user(db: None) -> User:
+    return UserFactory()
+
+
+def client_for(user: User) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    return client
+
+
+@pytest.fixture
+def auth_client(user: User) -> APIClient:
+    return client_for(user)
+
+
+@pytest.fixture
+def postgres_only() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("needs Postgres row and advisory locks (SQLite serializes writers)")
+
+
+@dataclass
+class FakeHttpService:
+    """A local HTTP server that answers as a configured third-party service would."""
+
+    url: str
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    status: int = 200
+    body: bytes = b"{}"
+    hang: threading.Event = field(default_factory=threading.Event)
+    should_hang: bool = False
+
+    def answer_json(self, payload: Any, status: int = 200) -> None:
+        self.status, self.body = status, json.dumps(payload).encode()
+
+    def answer_raw(self, body: bytes, status: int = 200) -> None:
+        self.status, self.body = status, body
+
+
+@pytest.fixture
+def fake_http() -> Iterator[FakeHttpService]:
+    """A real HTTP server on 127.0.0.1 recording requests; `should_hang` makes it hold
+    the request open (until teardown) so clients meet their own timeout."""
+    service: FakeHttpService
+
+    class Handler(BaseHTTPRequestHandler):
+        def _record(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            parsed = urlparse(self.path)
+            service.requests.append(
+                {
+                    "method": self.command,
+                    "path": parsed.path,
+                    "query": {k: v[0] for k, v in parse_qs(parsed.query).items()},
+                    "headers": dict(self.headers),
+                    "body": self.rfile.read(length) if length else b"",
+                }
+            )
+            if service.should_hang:
+                service.hang.wait(timeout=30)
+                return
+            self.send_response(service.status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(service.body)))
+            self.end_headers()
+            self.wfile.write(service.body)
+
+        do_GET = do_POST = _record
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    service = FakeHttpService(url=f"http://127.0.0.1:{server.server_address[1]}/")
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    yield service
+    service.hang.set()
+    server.shutdown()
+    server.server_close()
+
+
+def run_in_parallel(functions: list[Callable[[], Any]]) -> list[Any]:
+    """Run callables in threads released together by a barrier, each on its own database
+    connection; returns each one's result or the exception it raised."""
+    barrier = threading.Barrier(len(functions))
+    results: list[Any] = [None] * len(functions)
+
+    def worker(index: int, function: Callable[[], Any]) -> None:
+        barrier.wait()
+        try:
+            results[index] = function()
+        except Exception as exc:  # collected for the test to assert on
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i, f)) for i, f in enumerate(functions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a worker hung"
+    return results

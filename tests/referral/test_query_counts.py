@@ -1,0 +1,73 @@
+"""Referral reads cost a fixed number of queries however wide or deep the tree is."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.conftest import client_for
+from tests.referral.test_api import chain, invite
+from tests.users.factories import UserFactory
+from users.models import User
+
+pytestmark = pytest.mark.django_db
+
+# Authentication loads the user (1); the view's own reads come after. On the embedded
+# default the throttle's cache lives in the database too and adds its own, fixed, queries.
+ENDPOINTS = {
+    "/api/users/me/": 2,
+    "/api/referrals/": 3,
+    "/api/referrals/tree/?depth=10": 3,
+    "/api/referrals/stats/": 2,
+    "/api/referrals/upline/": 2,
+}
+
+
+def queries_for(user: User, path: str) -> int:
+    client = client_for(user)
+    client.get(path)  # warm: first-request work (content types, throttle rows) is not the view's
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(path).status_code == 200
+    return len(
+        [
+            q
+            for q in captured.captured_queries
+            if "django_cache" not in q["sql"] and "SAVEPOINT" not in q["sql"]
+        ]
+    )
+
+
+@pytest.mark.parametrize(("path", "expected"), ENDPOINTS.items())
+def test_query_count_does_not_grow_with_width_or_depth(path: str, expected: int) -> None:
+    small_root = UserFactory()
+    invite(small_root)
+
+    big = chain(12)
+    for node in big[:4]:
+        for _ in range(3):
+            invite(node)
+    # Deep in the chain but with a downline of its own: an empty page costs one query
+    # less (Django skips LIMIT 0), which would hide nothing but blur the comparison.
+    deep_node = big[-3]
+
+    if path.endswith("upline/"):
+        # An upline is about ancestors: compare a shallow user with deep ones (a root's
+        # empty upline needs no query at all).
+        subjects = [small_root.referrals.get(), big[4], big[-1]]
+    else:
+        subjects = [small_root, big[0], deep_node]
+
+    small, wide, deep = (queries_for(subject, path) for subject in subjects)
+
+    assert small == wide == deep == expected
+
+
+def test_max_queries_pinned_with_pytest_django(django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+    root = chain(8)[0]
+    client = client_for(root)
+    client.get("/api/referrals/tree/")
+
+    # + up to 6 cache-table statements for the throttle on the embedded default
+    with django_assert_max_num_queries(ENDPOINTS["/api/referrals/tree/?depth=10"] + 6):
+        client.get("/api/referrals/tree/?depth=10")

@@ -1,0 +1,28 @@
+from typing import Any
+
+import factory
+from django.utils import timezone
+
+from users.models import User
+
+DEFAULT_PASSWORD = "correct-horse-battery-staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """A user created through the real sign-up service (tree position, first code)."""
+
+    class Meta:
+        model = User
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = "Ivan"
+    last_name = "Petrov"
+
+    @classmethod
+    def _create(cls, model_class: type[User], *args: Any, **kwargs: Any) -> User:
+        from users.services import user_create
+
+        kwargs.setdefault("password", DEFAULT_PASSWORD)
+        kwargs.setdefault("now", timezone.now())
+        return user_create(**kwargs)

@@ -1,0 +1,429 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core import mail
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from codes.models import ReferralCode
+from tests.conftest import client_for
+from tests.users.factories import DEFAULT_PASSWORD, UserFactory
+from users.models import User
+
+pytestmark = pytest.mark.django_db
+
+STRONG_PASSWORD = "s3cret-Passw0rd!"
+
+
+def register(client: APIClient, **fields: object) -> object:
+    body = {"email": "new@example.com", "password": STRONG_PASSWORD, **fields}
+    return client.post("/api/users/", body, format="json")
+
+
+def only_error(response: object) -> dict:
+    errors = response.json()["errors"]  # type: ignore[attr-defined]
+    assert len(errors) == 1, errors
+    return errors[0]
+
+
+class TestRegister:
+    def test_creates_user_with_profile_and_a_generated_code(self, api_client: APIClient) -> None:
+        response = register(api_client, username="ivan", phone="+7 (999) 999-99-99")
+
+        assert response.status_code == 201
+        body = response.json()
+        assert body["email"] == "new@example.com"
+        assert body["username"] == "ivan"
+        assert body["phone"] == "+79999999999"
+        assert body["referred_by"] is None
+        assert body["referrals_count"] == 0
+        assert re.fullmatch(r"[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{8}", body["referral_code"]["code"])
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", body["date_joined"])
+        assert "id" not in body
+
+    def test_stores_email_as_given_with_lower_cased_domain(self, api_client: APIClient) -> None:
+        response = register(api_client, email="Anna.K@Example.COM")
+
+        assert response.json()["email"] == "Anna.K@example.com"
+
+    def test_rejects_an_email_taken_in_another_case(self, api_client: APIClient) -> None:
+        UserFactory(email="taken@example.com")
+
+        response = register(api_client, email="TAKEN@example.com")
+
+        assert response.status_code == 400
+        assert only_error(response) | {"detail": ""} == {
+            "code": "unique",
+            "attr": "email",
+            "detail": "",
+        }
+
+    def test_rejects_a_phone_taken_in_another_notation(self, api_client: APIClient) -> None:
+        UserFactory(phone="+79991112233")
+
+        response = register(api_client, phone="8 999 111-22-33")
+
+        assert response.status_code == 400
+        assert only_error(response)["attr"] == "phone"
+        assert only_error(response)["code"] == "unique"
+
+    def test_rejects_a_username_taken_in_another_case(self, api_client: APIClient) -> None:
+        UserFactory(username="Anna")
+
+        response = register(api_client, username="anna")
+
+        assert (only_error(response)["code"], only_error(response)["attr"]) == (
+            "unique",
+            "username",
+        )
+
+    def test_rejects_an_invalid_phone(self, api_client: APIClient) -> None:
+        response = register(api_client, phone="12345")
+
+        assert (only_error(response)["code"], only_error(response)["attr"]) == ("invalid", "phone")
+
+    def test_applies_django_password_validators(self, api_client: APIClient) -> None:
+        response = register(api_client, password="1234")
+
+        codes = {error["code"] for error in response.json()["errors"]}
+        assert response.status_code == 400
+        assert {"password_too_short", "password_too_common", "password_entirely_numeric"} <= codes
+
+    def test_requires_email_and_password(self, api_client: APIClient) -> None:
+        response = api_client.post("/api/users/", {}, format="json")
+
+        assert response.status_code == 400
+        assert {(e["code"], e["attr"]) for e in response.json()["errors"]} == {
+            ("required", "email"),
+            ("required", "password"),
+        }
+
+    def test_makes_the_code_owner_the_referrer(self, api_client: APIClient) -> None:
+        referrer = UserFactory(username="anna")
+        code = ReferralCode.objects.get(owner=referrer, is_active=True)
+
+        response = register(api_client, referral_code=code.code.lower())
+
+        assert response.status_code == 201
+        assert response.json()["referred_by"] == {
+            "uuid": str(referrer.uuid),
+            "username": "anna",
+            "code": code.code,
+        }
+        code.refresh_from_db()
+        assert code.uses == 1
+
+    @pytest.mark.parametrize(
+        ("setup", "expected_code"),
+        [
+            ("unknown", "invalid"),
+            ("deactivated", "invalid"),
+            ("deleted", "invalid"),
+            ("owner_inactive", "invalid"),
+            ("expired", "expired"),
+            ("used_up", "used_up"),
+        ],
+    )
+    def test_refuses_a_code_that_cannot_be_used(
+        self, api_client: APIClient, setup: str, expected_code: str
+    ) -> None:
+        owner = UserFactory()
+        code = ReferralCode.objects.get(owner=owner, is_active=True)
+        value = code.code
+        if setup == "unknown":
+            value = "NOSUCHCODE"
+        elif setup == "deactivated":
+            ReferralCode.objects.filter(pk=code.pk).update(is_active=False)
+        elif setup == "deleted":
+            ReferralCode.objects.filter(pk=code.pk).update(
+                is_active=False, deleted_at="2026-01-01T00:00Z"
+            )
+        elif setup == "owner_inactive":
+            User.objects.filter(pk=owner.pk).update(is_active=False)
+        elif setup == "expired":
+            ReferralCode.objects.filter(pk=code.pk).update(expires_at="2020-01-01T00:00Z")
+        elif setup == "used_up":
+            ReferralCode.objects.filter(pk=code.pk).update(max_uses=1, uses=1)
+
+        response = register(api_client, referral_code=value)
+
+        assert response.status_code == 400
+        assert only_error(response)["code"] == expected_code
+        assert only_error(response)["attr"] == "referral_code"
+        assert not User.objects.filter(email="new@example.com").exists()
+
+    def test_without_signup_codes_setting_gives_no_code(
+        self, api_client: APIClient, settings
+    ) -> None:  # type: ignore[no-untyped-def]
+        settings.REFERRAL_CODE_ON_SIGNUP = False
+
+        response = register(api_client)
+
+        assert response.status_code == 201
+        assert response.json()["referral_code"] is None
+
+    def test_is_throttled_per_ip_with_retry_after(self, api_client: APIClient, settings) -> None:  # type: ignore[no-untyped-def]
+        settings.REST_FRAMEWORK = {
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {
+                **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+                "register": "2/hour",
+            },
+        }
+        for n in range(2):
+            assert register(api_client, email=f"u{n}@example.com").status_code == 201
+
+        response = register(api_client, email="third@example.com")
+
+        assert response.status_code == 429
+        assert int(response["Retry-After"]) > 0
+        assert only_error(response)["code"] == "throttled"
+
+
+class TestJwt:
+    def test_create_with_email_in_any_case(self, api_client: APIClient) -> None:
+        UserFactory(email="anna@example.com")
+
+        response = api_client.post(
+            "/api/auth/jwt/create/",
+            {"email": "ANNA@example.com", "password": DEFAULT_PASSWORD},
+            format="json",
+        )
+
+        assert response.status_code == 200
+        assert set(response.json()) == {"access", "refresh"}
+
+    @pytest.mark.parametrize("case", ["wrong_password", "unknown_email", "inactive"])
+    def test_create_refuses_bad_credentials_with_401(
+        self, api_client: APIClient, case: str
+    ) -> None:
+        user = UserFactory(email="anna@example.com", is_active=case != "inactive")
+        email = "nobody@example.com" if case == "unknown_email" else user.email
+        password = "wrong" if case == "wrong_password" else DEFAULT_PASSWORD
+
+        response = api_client.post(
+            "/api/auth/jwt/create/", {"email": email, "password": password}, format="json"
+        )
+
+        assert response.status_code == 401
+        assert only_error(response)["code"] == "no_active_account"
+
+    def test_tokens_carry_the_uuid_not_the_integer_id(self, user: User) -> None:
+        token = RefreshToken.for_user(user)
+
+        assert token["user_id"] == str(user.uuid)
+
+    def test_refresh_rotates_and_blacklists_the_old_token(
+        self, api_client: APIClient, user: User
+    ) -> None:
+        refresh = str(RefreshToken.for_user(user))
+
+        first = api_client.post("/api/auth/jwt/refresh/", {"refresh": refresh}, format="json")
+        replay = api_client.post("/api/auth/jwt/refresh/", {"refresh": refresh}, format="json")
+
+        assert first.status_code == 200
+        assert set(first.json()) == {"access", "refresh"}
+        assert first.json()["refresh"] != refresh
+        assert replay.status_code == 401
+        assert only_error(replay)["code"] == "token_not_valid"
+
+    def test_verify(self, api_client: APIClient, user: User) -> None:
+        access = str(RefreshToken.for_user(user).access_token)
+
+        good = api_client.post("/api/auth/jwt/verify/", {"token": access}, format="json")
+        bad = api_client.post("/api/auth/jwt/verify/", {"token": access + "x"}, format="json")
+
+        assert (good.status_code, good.json()) == (200, {})
+        assert bad.status_code == 401
+
+    def test_logout_ends_the_refresh_token(self, user: User) -> None:
+        refresh = str(RefreshToken.for_user(user))
+        client = client_for(user)
+
+        response = client.post("/api/auth/jwt/logout/", {"refresh": refresh}, format="json")
+        after = client.post("/api/auth/jwt/refresh/", {"refresh": refresh}, format="json")
+
+        assert response.status_code == 205
+        assert after.status_code == 401
+
+    def test_logout_needs_authentication(self, api_client: APIClient, user: User) -> None:
+        refresh = str(RefreshToken.for_user(user))
+
+        response = api_client.post("/api/auth/jwt/logout/", {"refresh": refresh}, format="json")
+
+        assert response.status_code == 401
+
+    def test_logout_with_garbage_token_is_401(self, auth_client: APIClient) -> None:
+        response = auth_client.post("/api/auth/jwt/logout/", {"refresh": "garbage"}, format="json")
+
+        assert response.status_code == 401
+        assert only_error(response)["code"] == "token_not_valid"
+
+    def test_login_is_throttled(self, api_client: APIClient, settings) -> None:  # type: ignore[no-untyped-def]
+        settings.REST_FRAMEWORK = {
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {
+                **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+                "login": "1/min",
+            },
+        }
+        body = {"email": "x@example.com", "password": "nope"}
+        api_client.post("/api/auth/jwt/create/", body, format="json")
+
+        response = api_client.post("/api/auth/jwt/create/", body, format="json")
+
+        assert response.status_code == 429
+        assert "Retry-After" in response
+
+
+class TestPasswords:
+    def test_set_password_ends_outstanding_refresh_tokens(self, user: User) -> None:
+        refresh = str(RefreshToken.for_user(user))
+        client = client_for(user)
+
+        response = client.post(
+            "/api/users/set_password/",
+            {"current_password": DEFAULT_PASSWORD, "new_password": "An0ther-Secret!"},
+            format="json",
+        )
+        after = APIClient().post("/api/auth/jwt/refresh/", {"refresh": refresh}, format="json")
+        old_access = client.get("/api/users/me/")
+
+        assert response.status_code == 204
+        assert after.status_code == 401
+        assert old_access.status_code == 401
+
+    def test_set_password_checks_the_current_one(self, auth_client: APIClient) -> None:
+        response = auth_client.post(
+            "/api/users/set_password/",
+            {"current_password": "wrong", "new_password": "An0ther-Secret!"},
+            format="json",
+        )
+
+        assert response.status_code == 400
+        assert only_error(response)["attr"] == "current_password"
+
+    def test_reset_answers_204_for_unknown_email_and_sends_nothing(
+        self, api_client: APIClient
+    ) -> None:
+        response = api_client.post(
+            "/api/users/reset_password/", {"email": "nobody@example.com"}, format="json"
+        )
+
+        assert response.status_code == 204
+        assert mail.outbox == []
+
+    def test_reset_round_trip_uses_the_uuid_and_the_token_is_single_use(
+        self, api_client: APIClient
+    ) -> None:
+        user = UserFactory(email="anna@example.com")
+        refresh = str(RefreshToken.for_user(user))
+
+        api_client.post("/api/users/reset_password/", {"email": "anna@example.com"}, format="json")
+        link = re.search(
+            r"password/reset/confirm/(?P<uid>[^/\s]+)/(?P<token>[^/\s]+)", mail.outbox[0].body
+        )
+        assert link is not None
+        body = {**link.groupdict(), "new_password": "Brand-new-Secret-1"}
+        confirmed = api_client.post("/api/users/reset_password_confirm/", body, format="json")
+        replayed = api_client.post("/api/users/reset_password_confirm/", body, format="json")
+        old_refresh = api_client.post("/api/auth/jwt/refresh/", {"refresh": refresh}, format="json")
+
+        from djoser.utils import decode_uid
+
+        assert decode_uid(link["uid"]) == str(user.uuid)
+        assert confirmed.status_code == 204
+        assert replayed.status_code == 400
+        assert old_refresh.status_code == 401
+        user.refresh_from_db()
+        assert user.check_password("Brand-new-Secret-1")
+
+    def test_reset_email_follows_the_request_language(self, api_client: APIClient) -> None:
+        UserFactory(email="anna@example.com")
+
+        api_client.post(
+            "/api/users/reset_password/",
+            {"email": "anna@example.com"},
+            format="json",
+            HTTP_ACCEPT_LANGUAGE="ru",
+        )
+
+        assert re.search("[а-яА-Я]", mail.outbox[0].subject + mail.outbox[0].body)
+
+
+class TestMe:
+    def test_shows_referrer_code_and_count(self) -> None:
+        referrer = UserFactory(username="anna")
+        code = ReferralCode.objects.get(owner=referrer, is_active=True)
+        user = UserFactory(referral_code=code.code)
+        UserFactory(referral_code=ReferralCode.objects.get(owner=user, is_active=True).code)
+
+        body = client_for(user).get("/api/users/me/").json()
+
+        assert body["referred_by"] == {
+            "uuid": str(referrer.uuid),
+            "username": "anna",
+            "code": code.code,
+        }
+        assert body["referrals_count"] == 1
+        assert body["referral_code"]["share_url"].endswith(f"?ref={body['referral_code']['code']}")
+
+    def test_needs_authentication(self, api_client: APIClient) -> None:
+        response = api_client.get("/api/users/me/")
+
+        assert response.status_code == 401
+        assert response.json()["type"] == "client_error"
+
+    def test_patch_changes_profile_and_ignores_read_only_fields(
+        self, user: User, auth_client: APIClient
+    ) -> None:
+        response = auth_client.patch(
+            "/api/users/me/",
+            {
+                "first_name": "Пётр",
+                "phone": "89990001122",
+                "is_staff": True,
+                "is_business_user": True,
+                "uuid": "00000000-0000-4000-8000-000000000000",
+            },
+            format="json",
+        )
+
+        assert response.status_code == 200
+        user.refresh_from_db()
+        assert (user.first_name, user.phone) == ("Пётр", "+79990001122")
+        assert (user.is_staff, user.is_business_user) == (False, False)
+        assert str(user.uuid) != "00000000-0000-4000-8000-000000000000"
+
+    def test_patch_rejects_a_taken_email(self, auth_client: APIClient) -> None:
+        UserFactory(email="taken@example.com")
+
+        response = auth_client.patch(
+            "/api/users/me/", {"email": "Taken@Example.com"}, format="json"
+        )
+
+        assert (only_error(response)["code"], only_error(response)["attr"]) == ("unique", "email")
+
+    def test_delete_deactivates_and_kills_tokens_and_codes(self, api_client: APIClient) -> None:
+        user = UserFactory()
+        code = ReferralCode.objects.get(owner=user, is_active=True)
+        refresh = str(RefreshToken.for_user(user))
+        client = client_for(user)
+
+        response = client.delete("/api/users/me/")
+
+        assert response.status_code == 204
+        assert client.get("/api/users/me/").status_code == 401
+        assert (
+            api_client.post(
+                "/api/auth/jwt/refresh/", {"refresh": refresh}, format="json"
+            ).status_code
+            == 401
+        )
+        assert api_client.get(f"/api/referral-codes/{code.code}/").status_code == 404
+        signup = register(api_client, referral_code=code.code)
+        assert only_error(signup)["code"] == "invalid"
+        user.refresh_from_db()
+        assert user.is_active is False
