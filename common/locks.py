@@ -20,3 +20,8 @@ def advisory_lock(*, namespace: int, key: int, shared: bool = False) -> None:
     with connection.cursor() as cursor:
         # The two-int4 form: keys past 2**31 fold onto others, which only over-serializes.
         cursor.execute(f"SELECT {function}(%s, %s)", [namespace, key % 2**31])
+
+
+# Writers stamp their change-queue rows holding this one shared; a poll takes it exclusively
+# (sync.selectors.commit_barrier).
+SYNC_QUEUE = 3

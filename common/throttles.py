@@ -8,22 +8,22 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
 
 
-class _LiveRateMixin:
+class LiveRateMixin:
     scope: str | None
 
     def get_rate(self) -> str | None:
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
 
-class AnonThrottle(_LiveRateMixin, AnonRateThrottle):
+class AnonThrottle(LiveRateMixin, AnonRateThrottle):
     """Per client IP, for anonymous requests."""
 
 
-class UserThrottle(_LiveRateMixin, UserRateThrottle):
+class UserThrottle(LiveRateMixin, UserRateThrottle):
     """Per user, for authenticated requests."""
 
 
-class ScopedIPThrottle(_LiveRateMixin, ScopedRateThrottle):
+class ScopedIPThrottle(LiveRateMixin, ScopedRateThrottle):
     """Per client IP for the view's `throttle_scope`, signed in or not: sign-up, sign-in
     and public code lookups are abused from an address, whoever holds a token."""
 
@@ -31,5 +31,5 @@ class ScopedIPThrottle(_LiveRateMixin, ScopedRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-class ScopedUserThrottle(_LiveRateMixin, ScopedRateThrottle):
+class ScopedUserThrottle(LiveRateMixin, ScopedRateThrottle):
     """Per user (or IP when anonymous) for one view's `throttle_scope`."""

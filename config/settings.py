@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "drf_standardized_errors",
+    "rest_framework_api_key",
     "common",
     "users",
     "codes",
@@ -193,6 +194,12 @@ SHARE_URL_TEMPLATE = env.str("SHARE_URL_TEMPLATE", default="http://127.0.0.1:800
 CODES_CACHE_SECONDS = env.int("CODES_CACHE_SECONDS", default=60 * 60)
 # The materialized path is indexed by a btree, whose entries are limited to ~2.7 kB.
 REFERRAL_MAX_DEPTH = env.int("REFERRAL_MAX_DEPTH", default=250)
+
+# --- Change queue for the tree service ----------------------------------------------
+API_KEY_CUSTOM_HEADER = "HTTP_X_API_KEY"  # djangorestframework-api-key reads X-API-Key
+# A verified key is remembered this long (and forgotten at once when revoked or changed).
+SYNC_API_KEY_CACHE_SECONDS = env.int("SYNC_API_KEY_CACHE_SECONDS", default=60)
+SYNC_EXPORT_CHUNK_SIZE = env.int("SYNC_EXPORT_CHUNK_SIZE", default=5000)
 
 # --- DRF ------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -9,6 +9,7 @@ api_patterns = [
     path("", include("users.urls")),
     path("", include("codes.urls")),
     path("", include("referral.urls")),
+    path("", include("sync.urls")),
     path("healthcheck/", HealthcheckView.as_view(), name="healthcheck"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path(

@@ -1,0 +1,113 @@
+"""Reads of the change queue and of users as the tree service sees them.
+
+No lost change. A naive queue stamps a change when the row is written, inside its
+transaction, and a poll returns `queued_at >= since`. A transaction that stamps at t0,
+commits at t1, with a poll starting in between, loses the change: the poll cannot see it
+yet, and the next poll (since = start of this one > t0) filters it out. Here a change is
+stamped at its COMMIT (a deferred trigger, sync migration 0002) while holding the sync
+lock shared, and a poll passes `commit_barrier()` (the same lock, exclusively) before it
+reads: every change stamped before the barrier has committed and is visible to the
+poll, and every change the poll cannot see is stamped after the barrier, so at or after
+the `since` of the next poll.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Max, Q, QuerySet
+
+from common import locks
+from sync.models import UserChange
+from users.errors import UserNotFoundError
+from users.models import User
+
+EXPORT_FIELDS = (
+    "uuid",
+    "referred_by__uuid",
+    "email",
+    "first_name",
+    "last_name",
+    "phone",
+    "is_business_user",
+    "is_active",
+    "date_joined",
+)
+
+
+def commit_barrier() -> None:
+    """Return once every change stamped so far has committed (see the module docstring)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, 0)", [locks.SYNC_QUEUE])
+            cursor.execute("SELECT pg_advisory_unlock(%s, 0)", [locks.SYNC_QUEUE])
+    else:
+        # SQLite: opening an IMMEDIATE transaction waits for the writer in progress.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+
+
+def _latest_changes(*, since: datetime | None) -> QuerySet[UserChange, dict[str, Any]]:
+    changes = UserChange.objects.all()
+    if since is not None:
+        changes = changes.filter(queued_at__gte=since)
+    return changes.values("user_uuid").annotate(last=Max("queued_at")).order_by("last", "user_uuid")
+
+
+def user_sync_stream(*, since: datetime | None) -> Iterator[UUID]:
+    """Each user changed at or after `since` (all when None), once, by latest change.
+    Read through a server-side cursor in chunks: memory stays flat for any queue size."""
+    commit_barrier()
+    rows = _latest_changes(since=since).iterator(chunk_size=settings.SYNC_EXPORT_CHUNK_SIZE)
+    for row in rows:
+        yield row["user_uuid"]
+
+
+def user_sync_page(
+    *, since: datetime | None, limit: int, after: tuple[datetime, UUID] | None
+) -> tuple[list[UUID], tuple[datetime, UUID] | None]:
+    """One page of `user_sync_stream`, after the (latest change, uuid) position `after`;
+    returns the page and the position to continue from (None at the end)."""
+    commit_barrier()
+    changes = _latest_changes(since=since)
+    if after is not None:
+        changes = changes.filter(Q(last__gt=after[0]) | Q(last=after[0], user_uuid__gt=after[1]))
+    rows = list(changes[: limit + 1])
+    page = rows[:limit]
+    more = len(rows) > limit
+    return [row["user_uuid"] for row in page], (
+        (page[-1]["last"], page[-1]["user_uuid"]) if more else None
+    )
+
+
+def _export_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "uuid": str(row["uuid"]),
+        "referred_by_uuid": str(row["referred_by__uuid"]) if row["referred_by__uuid"] else None,
+        "email": row["email"] or "",
+        "first_name": row["first_name"],
+        "last_name": row["last_name"],
+        "phone": row["phone"] or "",
+        "is_business_user": row["is_business_user"],
+        "is_active": row["is_active"],
+        "date_joined": row["date_joined"].strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+    }
+
+
+def user_export_get(*, uuid: UUID) -> dict[str, Any]:
+    """A user as the tree service sees it. Raises UserNotFoundError."""
+    row = User.objects.filter(uuid=uuid).values(*EXPORT_FIELDS).first()
+    if row is None:
+        raise UserNotFoundError()
+    return _export_row(row)
+
+
+def user_export_batch(*, uuids: list[UUID]) -> list[dict[str, Any]]:
+    """The users of `uuids` that exist, in the order asked, each once; one query."""
+    rows = {row["uuid"]: row for row in User.objects.filter(uuid__in=uuids).values(*EXPORT_FIELDS)}
+    return [_export_row(rows[uuid]) for uuid in dict.fromkeys(uuids) if uuid in rows]

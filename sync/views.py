@@ -1,0 +1,83 @@
+from collections.abc import Iterator
+from uuid import UUID
+
+from django.http import StreamingHttpResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from sync.auth import ApiKeyAuthentication, ApiKeyThrottle, HasApiKey
+from sync.selectors import user_export_batch, user_export_get, user_sync_page, user_sync_stream
+from sync.serializers import (
+    UserBatchQuerySerializer,
+    UserExportBatchOutputSerializer,
+    UserExportOutputSerializer,
+    UserSyncOutputSerializer,
+    UserSyncQuerySerializer,
+    cursor_encode,
+)
+
+
+class ApiKeyView(APIView):
+    authentication_classes = [ApiKeyAuthentication]
+    permission_classes = [HasApiKey]
+    throttle_classes = [ApiKeyThrottle]
+
+
+def _stream_results(uuids: Iterator[UUID]) -> Iterator[bytes]:
+    yield b'{"results": ['
+    separator = b""
+    for user_uuid in uuids:
+        yield separator + b'"' + str(user_uuid).encode() + b'"'
+        separator = b", "
+    yield b"]}"
+
+
+class UserSyncView(ApiKeyView):
+    """UUIDs of users changed at or after `since` (Unix seconds, server clock; all users
+    without it), each once, by latest change. Streamed; `limit` + `cursor` page it."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("since", int, description="Unix time in seconds (UTC)."),
+            OpenApiParameter("limit", int, description="Page size, 1-10000; adds `next`."),
+            OpenApiParameter("cursor", str, description="`next` of the previous page."),
+        ],
+        responses={200: UserSyncOutputSerializer},
+    )
+    def get(self, request: Request) -> Response | StreamingHttpResponse:
+        query = UserSyncQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        since = query.validated_data.get("since")
+        limit = query.validated_data.get("limit")
+        if limit is None:
+            return StreamingHttpResponse(
+                _stream_results(user_sync_stream(since=since)), content_type="application/json"
+            )
+        page, position = user_sync_page(
+            since=since, limit=limit, after=query.validated_data.get("after")
+        )
+        next_cursor = cursor_encode(position, since=since) if position else None
+        return Response({"results": [str(u) for u in page], "next": next_cursor})
+
+
+class UserExportDetailView(ApiKeyView):
+    """One user as the tree service sees it; 404 if there is no such user."""
+
+    @extend_schema(responses={200: UserExportOutputSerializer})
+    def get(self, request: Request, uuid: UUID) -> Response:
+        return Response(user_export_get(uuid=uuid))
+
+
+class UserExportBatchView(ApiKeyView):
+    """Up to 100 users by UUID, in the order asked; unknown ones are left out."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("uuids", str, required=True, description="Comma-separated.")],
+        responses={200: UserExportBatchOutputSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        query = UserBatchQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response({"results": user_export_batch(uuids=query.validated_data["uuids"])})

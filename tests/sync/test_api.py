@@ -1,0 +1,272 @@
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.http import StreamingHttpResponse
+from rest_framework.test import APIClient
+from rest_framework_api_key.models import APIKey
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from codes.models import ReferralCode
+from sync.services import api_key_create
+from tests.sync.conftest import queued_uuids
+from tests.users.factories import UserFactory
+from users.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+def invite(referrer: User, **fields: object) -> User:
+    return UserFactory(
+        referral_code=ReferralCode.objects.get(owner=referrer, is_active=True).code, **fields
+    )
+
+
+def sync_results(client: APIClient, **params: object) -> list[str]:
+    queued_uuids()  # fire pending triggers of this test's transaction
+    response = client.get("/api/user-sync/", params)
+    assert response.status_code == 200
+    return json.loads(b"".join(response.streaming_content))["results"]
+
+
+class TestAuthentication:
+    PATHS = ("/api/user-sync/", "/api/users/batch/?uuids=6f1c1c53-7d4a-4c9b-9f43-1b0f1f2f3a4b")
+
+    @pytest.mark.parametrize("path", PATHS)
+    def test_missing_key_is_401(self, api_client: APIClient, path: str) -> None:
+        response = api_client.get(path)
+
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"] == "X-API-Key"
+        assert response.json()["errors"][0]["code"] == "not_authenticated"
+
+    @pytest.mark.parametrize("path", PATHS)
+    def test_unknown_key_is_401(self, api_client: APIClient, path: str) -> None:
+        api_client.credentials(HTTP_X_API_KEY="abcdefgh.not-a-real-key")
+
+        assert api_client.get(path).status_code == 401
+
+    def test_expired_key_is_401(self, api_client: APIClient, expired_key: str) -> None:
+        api_client.credentials(HTTP_X_API_KEY=expired_key)
+
+        assert api_client.get("/api/user-sync/").status_code == 401
+
+    def test_revoked_key_stops_working_at_once_even_when_cached(
+        self, key_client: APIClient, api_key: tuple[APIKey, str]
+    ) -> None:
+        assert key_client.get("/api/user-sync/").status_code == 200  # now cached
+
+        api_key[0].revoked = True
+        api_key[0].save()
+
+        assert key_client.get("/api/user-sync/").status_code == 401
+
+    def test_a_bearer_token_alone_is_401(self, api_client: APIClient) -> None:
+        user = UserFactory(is_staff=True)
+        api_client.credentials(
+            HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}"
+        )
+
+        assert api_client.get(f"/api/users/{user.uuid}/").status_code == 401
+
+    def test_verification_is_cached(
+        self, key_client: APIClient, django_assert_max_num_queries
+    ) -> None:  # type: ignore[no-untyped-def]
+        key_client.get("/api/users/batch/?uuids=6f1c1c53-7d4a-4c9b-9f43-1b0f1f2f3a4b")
+
+        # the batch query only (+ the key and throttle cache statements on the embedded default)
+        with django_assert_max_num_queries(1 + 7) as captured:
+            key_client.get("/api/users/batch/?uuids=6f1c1c53-7d4a-4c9b-9f43-1b0f1f2f3a4b")
+        assert not any("rest_framework_api_key" in q["sql"] for q in captured.captured_queries)
+
+    def test_throttled_per_key(self, key_client: APIClient, settings) -> None:  # type: ignore[no-untyped-def]
+        settings.REST_FRAMEWORK = {
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {
+                **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+                "sync": "2/min",
+            },
+        }
+        other = APIClient()
+        other.credentials(HTTP_X_API_KEY=api_key_create(name="another-poller")[1])
+        key_client.get("/api/user-sync/")
+        key_client.get("/api/user-sync/")
+
+        throttled = key_client.get("/api/user-sync/")
+
+        assert throttled.status_code == 429
+        assert "Retry-After" in throttled
+        assert other.get("/api/user-sync/").status_code == 200
+
+
+class TestUserSync:
+    def test_lists_each_changed_user_once_by_latest_change(self, key_client: APIClient) -> None:
+        first, second = UserFactory(), UserFactory()
+        queued_uuids()
+        User.objects.filter(pk=first.pk).update(first_name="Changed")
+
+        assert sync_results(key_client) == [str(second.uuid), str(first.uuid)]
+
+    def test_since_filters_by_queue_time(self, key_client: APIClient) -> None:
+        old = UserFactory()
+        queued_uuids()
+        from sync.models import UserChange
+
+        UserChange.objects.update(queued_at=datetime(2020, 1, 1, tzinfo=UTC))
+        new = UserFactory()
+        since = int(datetime(2021, 1, 1, tzinfo=UTC).timestamp())
+
+        assert sync_results(key_client, since=since) == [str(new.uuid)]
+        assert sync_results(key_client) == [str(old.uuid), str(new.uuid)]
+
+    @pytest.mark.parametrize("since", ["abc", "1.5", "-1", "99999999999999"])
+    def test_since_must_be_an_integer(self, key_client: APIClient, since: str) -> None:
+        response = key_client.get("/api/user-sync/", {"since": since})
+
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["attr"] == "since"
+
+    def test_the_answer_is_streamed(self, key_client: APIClient) -> None:
+        UserFactory()
+
+        response = key_client.get("/api/user-sync/")
+
+        assert isinstance(response, StreamingHttpResponse)
+        assert response["Content-Type"] == "application/json"
+
+    def test_paging_with_limit_and_cursor(self, key_client: APIClient) -> None:
+        users = [UserFactory() for _ in range(5)]
+        queued_uuids()
+        seen: list[str] = []
+        params: dict[str, object] = {"limit": 2}
+
+        for _ in range(5):
+            body = key_client.get("/api/user-sync/", params).json()
+            seen += body["results"]
+            if body["next"] is None:
+                break
+            params = {"limit": 2, "cursor": body["next"]}
+
+        assert seen == [str(u.uuid) for u in users]
+
+    @pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 10001}, {"limit": "x"}])
+    def test_limit_is_1_to_10000(self, key_client: APIClient, params: dict) -> None:
+        assert key_client.get("/api/user-sync/", params).json()["errors"][0]["attr"] == "limit"
+
+    def test_a_cursor_the_server_did_not_issue_is_400(self, key_client: APIClient) -> None:
+        response = key_client.get("/api/user-sync/", {"limit": 1, "cursor": "forged"})
+
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["attr"] == "cursor"
+
+    def test_a_cursor_is_bound_to_its_since(self, key_client: APIClient) -> None:
+        UserFactory(), UserFactory()
+        queued_uuids()
+        cursor = key_client.get("/api/user-sync/", {"limit": 1}).json()["next"]
+
+        response = key_client.get("/api/user-sync/", {"limit": 1, "cursor": cursor, "since": 5})
+
+        assert response.status_code == 400
+
+
+class TestUserDetail:
+    def test_has_exactly_the_seed_fields(self, key_client: APIClient) -> None:
+        referrer = UserFactory()
+        user = invite(
+            referrer,
+            first_name="Иван",
+            last_name="Петров",
+            phone="+79990001122",
+            is_business_user=True,
+        )
+
+        body = key_client.get(f"/api/users/{user.uuid}/").json()
+
+        assert body == {
+            "uuid": str(user.uuid),
+            "referred_by_uuid": str(referrer.uuid),
+            "email": user.email,
+            "first_name": "Иван",
+            "last_name": "Петров",
+            "phone": "+79990001122",
+            "is_business_user": True,
+            "is_active": True,
+            "date_joined": user.date_joined.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+        }
+
+    def test_a_root_without_email_or_phone(self, key_client: APIClient) -> None:
+        user = UserFactory(email=None)
+
+        body = key_client.get(f"/api/users/{user.uuid}/").json()
+
+        assert (body["referred_by_uuid"], body["email"], body["phone"]) == (None, "", "")
+
+    def test_unknown_user_is_404(self, key_client: APIClient) -> None:
+        response = key_client.get(f"/api/users/{uuid.uuid4()}/")
+
+        assert response.status_code == 404
+        assert response.json()["errors"][0]["code"] == "not_found"
+
+
+class TestBatch:
+    def test_in_the_order_asked_each_once_missing_left_out(self, key_client: APIClient) -> None:
+        first, second = UserFactory(), UserFactory()
+        asked = [str(second.uuid).upper(), str(uuid.uuid4()), str(first.uuid), str(second.uuid)]
+
+        body = key_client.get("/api/users/batch/", {"uuids": ",".join(asked)}).json()
+
+        assert [row["uuid"] for row in body["results"]] == [str(second.uuid), str(first.uuid)]
+
+    def test_one_query_however_many_are_asked(
+        self, key_client: APIClient, django_assert_max_num_queries
+    ) -> None:  # type: ignore[no-untyped-def]
+        users = [UserFactory() for _ in range(30)]
+        uuids = ",".join(str(u.uuid) for u in users)
+        key_client.get("/api/users/batch/", {"uuids": uuids})
+
+        with django_assert_max_num_queries(1 + 7) as captured:
+            response = key_client.get("/api/users/batch/", {"uuids": uuids})
+
+        assert len(response.json()["results"]) == 30
+        assert len([q for q in captured.captured_queries if "users_user" in q["sql"]]) == 1
+
+    @pytest.mark.parametrize(
+        "query",
+        [
+            {},
+            {"uuids": ""},
+            {"uuids": "not-a-uuid"},
+            {"uuids": ",".join(str(uuid.uuid4()) for _ in range(101))},
+        ],
+    )
+    def test_bad_uuids_are_400(self, key_client: APIClient, query: dict) -> None:
+        response = key_client.get("/api/users/batch/", query)
+
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["attr"] == "uuids"
+
+    def test_exactly_100_is_allowed(self, key_client: APIClient) -> None:
+        query = {"uuids": ",".join(str(uuid.uuid4()) for _ in range(100))}
+
+        assert key_client.get("/api/users/batch/", query).json() == {"results": []}
+
+
+def test_purge_keeps_each_users_latest_change(now: datetime) -> None:
+    from sync.models import UserChange
+    from sync.services import user_changes_purge
+
+    user = UserFactory()
+    queued_uuids()
+    User.objects.filter(pk=user.pk).update(first_name="Again")
+    queued_uuids()
+    UserChange.objects.update(queued_at=now - timedelta(days=40))
+    latest = UserChange.objects.order_by("-id").first()
+    UserChange.objects.filter(pk=latest.pk).update(queued_at=now - timedelta(days=39))
+
+    deleted = user_changes_purge(older_than=timedelta(days=30), now=now)
+
+    assert deleted == 1  # the creation row; the later update supersedes it
+    assert list(UserChange.objects.values_list("pk", flat=True)) == [latest.pk]

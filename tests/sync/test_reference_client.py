@@ -1,0 +1,82 @@
+"""The reference client of docs/tree-service.md, run as written against a live server."""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from codes.models import ReferralCode
+from referral.services import referral_enter_code
+from sync.services import api_key_create
+from tests.users.factories import UserFactory
+from users.models import User
+from users.services import user_create, user_deactivate
+
+# Postgres: SQLite's in-memory test database locks whole tables across threads
+# ("database table is locked"), whatever the busy timeout.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
+
+DOC = Path(settings.BASE_DIR) / "docs" / "tree-service.md"
+
+
+def reference_client() -> Any:
+    source = re.search(r"```python\n(.*?)```", DOC.read_text(), re.S)
+    assert source is not None, "the reference client is gone from the docs"
+    namespace: dict[str, Any] = {}
+    exec(compile(source[1], str(DOC), "exec"), namespace)
+    return namespace["sync_tree"]
+
+
+def server_tree() -> dict[str, str | None]:
+    return {
+        str(uuid): str(parent) if parent else None
+        for uuid, parent in User.objects.values_list("uuid", "referred_by__uuid")
+    }
+
+
+def test_the_reference_client_rebuilds_the_tree_while_writes_go_on(live_server: Any) -> None:
+    sync_tree = reference_client()
+    _key, raw_key = api_key_create(name="reference-client")
+    roots = [UserFactory() for _ in range(3)]
+
+    def writer() -> None:
+        people = list(roots)
+        for step in range(30):
+            code = ReferralCode.objects.get(owner=people[step % len(people)], is_active=True).code
+            if step % 5 == 4:
+                loner = user_create(
+                    email=f"late{step}@example.com", password="x", now=timezone.now()
+                )
+                referral_enter_code(user=loner, code_value=code, now=timezone.now())
+                people.append(loner)
+            else:
+                people.append(
+                    user_create(
+                        email=f"w{step}@example.com",
+                        password="x",
+                        referral_code=code,
+                        now=timezone.now(),
+                    )
+                )
+            if step == 20:
+                user_deactivate(user=people[1])
+        connection.close()
+
+    tree: dict[str, str | None] = {}
+    since = sync_tree(live_server.url, raw_key, tree)
+    thread = threading.Thread(target=writer)
+    thread.start()
+    while thread.is_alive():
+        since = sync_tree(live_server.url, raw_key, tree, since)
+    thread.join()
+    sync_tree(live_server.url, raw_key, tree, since)
+
+    assert len(tree) == 33
+    assert tree == server_tree()
