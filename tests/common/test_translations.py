@@ -17,7 +17,13 @@ from rest_framework.test import APIClient
 
 from common.errors import DomainError
 
-ERROR_MODULES = ("common.errors", "users.errors", "codes.errors", "referral.errors")
+ERROR_MODULES = (
+    "common.errors",
+    "users.errors",
+    "codes.errors",
+    "referral.errors",
+    "sync.errors",
+)
 for _module in ERROR_MODULES:
     importlib.import_module(_module)
 
