@@ -46,7 +46,7 @@ class ReferralCodeAdminForm(forms.ModelForm):
 
     def clean_code(self) -> str:
         value = self.cleaned_data.get("code") or ""
-        return code_normalize(value)
+        return code_normalize(value) if value else ""  # empty: generate one
 
     def clean_expires_at(self) -> Any:
         expires_at = self.cleaned_data.get("expires_at")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,9 +14,16 @@ from codes.errors import CodeExpiredError, CodeInvalidError, CodeNotFoundError, 
 from codes.models import ReferralCode
 from users.models import User
 
+_CODE_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,32}")
+
 
 def code_normalize(value: str) -> str:
-    return value.strip().upper()
+    """The stored form of a code string (upper case). Raises CodeInvalidError for a string
+    no code can have (which also keeps NUL bytes and the like away from the database)."""
+    value = value.strip()
+    if not _CODE_SHAPE.fullmatch(value):
+        raise CodeInvalidError()
+    return value.upper()
 
 
 def code_list_for_owner(*, owner: User) -> QuerySet[ReferralCode]:
@@ -28,7 +37,7 @@ def code_get_for_owner(*, owner: User, value: str) -> ReferralCode:
     """One of the owner's codes. Raises CodeNotFoundError for anyone else's, or a deleted one."""
     try:
         return code_list_for_owner(owner=owner).get(code=code_normalize(value))
-    except ReferralCode.DoesNotExist as exc:
+    except (ReferralCode.DoesNotExist, CodeInvalidError) as exc:
         raise CodeNotFoundError() from exc
 
 
@@ -49,8 +58,21 @@ class PublicCode:
     expires_at: datetime | None
 
 
-def public_code_cache_key(value: str) -> str:
-    return f"codes:public:{value}"
+def public_code_version_key(value: str) -> str:
+    return f"codes:public-version:{value}"
+
+
+def _public_entry_key(value: str) -> str:
+    """The current entry key of a code: its name carries a version token that every
+    change replaces after commit (codes.services.codes_invalidate_on_commit). A reader
+    that read the database before a change and writes its entry after the change's
+    invalidation writes under the old version, which nobody reads any more."""
+    version_key = public_code_version_key(value)
+    version = cache.get(version_key)
+    if version is None:
+        cache.add(version_key, uuid.uuid4().hex, timeout=settings.CODES_CACHE_SECONDS * 2)
+        version = cache.get(version_key)
+    return f"codes:public:{value}:{version}"
 
 
 def code_public_get(*, value: str, now: datetime) -> PublicCode:
@@ -60,8 +82,11 @@ def code_public_get(*, value: str, now: datetime) -> PublicCode:
     (codes.services). The expiry is re-checked on every read, so an entry is never
     trusted past it. Raises CodeNotFoundError otherwise.
     """
-    value = code_normalize(value)
-    key = public_code_cache_key(value)
+    try:
+        value = code_normalize(value)
+    except CodeInvalidError as exc:
+        raise CodeNotFoundError() from exc
+    key = _public_entry_key(value)
     entry = cache.get(key)
     if entry is None:
         entry = _public_entry_from_db(value=value, now=now)

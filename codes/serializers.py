@@ -7,6 +7,9 @@ from rest_framework import serializers
 
 from codes.models import ReferralCode
 
+# The database column is a 32-bit integer.
+MAX_USES_LIMIT = 2_147_483_647
+
 custom_code_validator = RegexValidator(
     r"^[A-Za-z0-9_-]{4,32}$",
     message=_("A code is 4 to 32 of the characters A-Z, a-z, 0-9, _ and -."),
@@ -18,7 +21,9 @@ class CodeCreateInputSerializer(serializers.Serializer):
     code = serializers.CharField(required=False, validators=[custom_code_validator])
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
     live_days = serializers.IntegerField(required=False)
-    max_uses = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    max_uses = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_USES_LIMIT
+    )
 
     def validate_live_days(self, value: int) -> int:
         if not 1 <= value <= 3650:
@@ -36,7 +41,9 @@ class CodeCreateInputSerializer(serializers.Serializer):
 
 class CodeUpdateInputSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
-    max_uses = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    max_uses = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=MAX_USES_LIMIT
+    )
     is_active = serializers.BooleanField(required=False)
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import secrets
+import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -13,10 +14,11 @@ from codes.errors import (
     CodeExpiresInPastError,
     CodeInvalidError,
     CodeMaxUsesBelowUsesError,
+    CodeNotFoundError,
     CodeTakenError,
 )
 from codes.models import ReferralCode
-from codes.selectors import code_check_redeemable, code_normalize, public_code_cache_key
+from codes.selectors import code_check_redeemable, code_normalize, public_code_version_key
 from common import locks
 from common.db import violated_constraint
 from users.models import User
@@ -34,10 +36,15 @@ def code_generate_value() -> str:
 
 
 def codes_invalidate_on_commit(values: Iterable[str]) -> None:
-    """Clear the public lookup's cache entries for `values` once the transaction commits."""
-    keys = [public_code_cache_key(value) for value in values]
+    """Retire the public lookup's cache entries for `values` once the transaction commits
+    (a new version token: entries written under the old one are never read again)."""
+    keys = [public_code_version_key(value) for value in values]
     if keys:
-        transaction.on_commit(lambda: cache.delete_many(keys))
+        transaction.on_commit(
+            lambda: cache.set_many(
+                {key: uuid.uuid4().hex for key in keys}, timeout=settings.CODES_CACHE_SECONDS * 2
+            )
+        )
 
 
 def _expiry(
@@ -108,7 +115,11 @@ def code_update(
     """Change a code's expiry, use limit or activity; re-activating it deactivates the
     owner's current code. Raises CodeExpiresInPastError, CodeMaxUsesBelowUsesError."""
     locks.advisory_lock(namespace=locks.CODE_OWNER, key=code.owner_id)
-    code = ReferralCode.objects.select_for_update().get(pk=code.pk)
+    code = (
+        ReferralCode.objects.select_for_update().filter(pk=code.pk, deleted_at__isnull=True).first()
+    )
+    if code is None:  # deleted since the caller read it
+        raise CodeNotFoundError()
     invalidated = [code.code]
     if expires_at is not _UNSET:
         if expires_at is not None and expires_at <= now:  # type: ignore[operator]
@@ -142,14 +153,17 @@ def code_redeem(*, value: str, now: datetime) -> ReferralCode:
     parallel sign-ups with a limited code are settled one after another by the database.
     Raises CodeInvalidError, CodeExpiredError, CodeUsedUpError.
     """
-    try:
-        code = (
-            ReferralCode.objects.select_for_update(of=("self",))
-            .select_related("owner")
-            .get(code=code_normalize(value))
-        )
-    except ReferralCode.DoesNotExist as exc:
-        raise CodeInvalidError() from exc
+    value = code_normalize(value)
+    owner_id = ReferralCode.objects.filter(code=value).values_list("owner_id", flat=True).first()
+    if owner_id is None:
+        raise CodeInvalidError()
+    # Shared with other redemptions of the owner's codes, exclusive against changes to the
+    # owner's codes and the owner's deactivation, always taken before the code row: so a
+    # sign-up never attaches to an owner whose deactivation commits beside it.
+    locks.advisory_lock(namespace=locks.CODE_OWNER, key=owner_id, shared=True)
+    code = (
+        ReferralCode.objects.select_for_update(of=("self",)).select_related("owner").get(code=value)
+    )
     code_check_redeemable(code=code, now=now)
     ReferralCode.objects.filter(pk=code.pk).update(uses=F("uses") + 1)
     code.uses += 1

@@ -6,12 +6,16 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
 from drf_standardized_errors.formatter import ExceptionFormatter as BaseExceptionFormatter
 from drf_standardized_errors.formatter import flatten_errors
 from drf_standardized_errors.handler import ExceptionHandler as BaseExceptionHandler
 from drf_standardized_errors.types import Error
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions, pagination, status
 from rest_framework.fields import get_error_detail
 from rest_framework.settings import api_settings
@@ -51,6 +55,12 @@ class ExceptionHandler(BaseExceptionHandler):
             return exceptions.ValidationError(detail=get_error_detail(exc))
         if isinstance(exc, RequestDataTooBig):
             return PayloadTooLarge()
+        if isinstance(
+            exc, OperationalError | InterfaceError | RedisConnectionError | RedisTimeoutError
+        ):
+            # Postgres or Redis unreachable: the client may retry; the error is logged by
+            # report_exception like any 5xx.
+            return ServiceUnavailable()
         return super().convert_known_exceptions(exc)
 
 
@@ -75,6 +85,23 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
 
+    def get_page_number(self, request: Any, paginator: Any) -> str | int:
+        # A malformed page is bad input (400 on `page`); a page past the end stays 404.
+        page = super().get_page_number(request, paginator)
+        if page in self.last_page_strings:
+            return page
+        if not str(page).isdigit() or int(page) < 1:
+            raise exceptions.ValidationError(
+                {
+                    "page": [
+                        exceptions.ErrorDetail(
+                            _("A page is a whole number from 1."), code="invalid"
+                        )
+                    ]
+                }
+            )
+        return page
+
 
 def error_response(
     *, status_code: int, code: str, detail: str, attr: str | None = None
@@ -86,6 +113,7 @@ def error_response(
     return JsonResponse(body, status=status_code)
 
 
+@csrf_exempt  # unknown paths answer 404 for every method, not a CSRF failure page
 def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return error_response(status_code=404, code="not_found", detail=str(_("Not found.")))
 

@@ -14,6 +14,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from codes.services import code_issue, code_redeem, codes_invalidate_for_owner
+from common import locks
 from common.db import violated_constraint
 from common.errors import DomainError
 from referral.services import referral_position_under
@@ -151,6 +152,8 @@ def tokens_revoke_all(*, user: User) -> None:
 def user_deactivate(*, user: User) -> None:
     """Soft-delete: no sign-in, codes refused, tokens dead at once; the user stays in the
     tree. Access tokens die because authentication checks `is_active` on every request."""
+    # Exclusive against sign-ups redeeming this user's codes (codes.services.code_redeem).
+    locks.advisory_lock(namespace=locks.CODE_OWNER, key=user.pk)
     User.objects.filter(pk=user.pk).update(is_active=False)
     user.is_active = False
     tokens_revoke_all(user=user)

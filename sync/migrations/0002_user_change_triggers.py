@@ -54,7 +54,13 @@ DROP TRIGGER IF EXISTS sync_user_insert_delete ON users_user;
 DROP FUNCTION IF EXISTS sync_user_change();
 """
 
-_SQLITE_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now')"
+# Exactly how Django writes a datetime to SQLite (str(datetime): six fractional digits,
+# none when they are all zero), so stamps compare equal and in order with Django's own
+# values; strftime gives milliseconds.
+_SQLITE_NOW = (
+    "(SELECT CASE WHEN substr(t, 21, 3) = '000' THEN substr(t, 1, 19) ELSE t || '000' END"
+    " FROM (SELECT strftime('%Y-%m-%d %H:%M:%f', 'now') AS t))"
+)
 SQLITE_CREATE = [
     f"""CREATE TRIGGER sync_user_insert AFTER INSERT ON users_user BEGIN
         INSERT INTO sync_userchange (user_uuid, queued_at) VALUES (NEW.uuid, {_SQLITE_NOW});

@@ -317,3 +317,63 @@ class TestConstraints:
     def test_codes_are_stored_upper_cased(self, user: User) -> None:
         with pytest.raises(IntegrityError), transaction.atomic():
             ReferralCode.objects.create(owner=user, code="lower", is_active=False)
+
+
+class TestReviewRegressions:
+    @pytest.mark.parametrize("value", [2**31, 2**63, 10**30])
+    def test_huge_max_uses_is_400(self, user: User, auth_client: APIClient, value: int) -> None:
+        created = auth_client.post("/api/codes/", {"max_uses": value}, format="json")
+        patched = auth_client.patch(
+            f"/api/codes/{active_codes(user)[0]}/", {"max_uses": value}, format="json"
+        )
+
+        assert (created.status_code, patched.status_code) == (400, 400)
+        assert only_error(created)["code"] == "max_value"
+
+    @pytest.mark.parametrize(
+        "path", ["/api/referral-codes/%00abc/", "/api/codes/%00abc/", "/api/codes/a%20b/"]
+    )
+    def test_impossible_code_strings_are_404(self, auth_client: APIClient, path: str) -> None:
+        assert auth_client.get(path).status_code == 404
+
+    def test_a_signup_code_with_a_nul_byte_is_invalid(self, api_client: APIClient) -> None:
+        response = api_client.post(
+            "/api/users/",
+            {"email": "n@example.com", "password": "s3cret-Passw0rd!", "referral_code": "AB\x00CD"},
+            format="json",
+        )
+
+        assert response.status_code == 400
+
+    def test_patching_a_code_deleted_meanwhile_is_404(self, user: User, now: datetime) -> None:
+        from codes.errors import CodeNotFoundError
+        from codes.services import code_delete, code_update
+
+        code = ReferralCode.objects.get(owner=user, is_active=True)
+        code_delete(code=code, now=now)
+
+        with pytest.raises(CodeNotFoundError):
+            code_update(code=code, now=now, is_active=True)
+
+    def test_a_reader_racing_an_invalidation_cannot_cache_the_old_answer(
+        self,
+        user: User,
+        auth_client: APIClient,
+        api_client: APIClient,
+        django_capture_on_commit_callbacks,
+        now: datetime,
+    ) -> None:  # type: ignore[no-untyped-def]
+        from django.core.cache import cache
+
+        from codes.selectors import _public_entry_from_db, _public_entry_key
+
+        value = active_codes(user)[0]
+        # A reader computes its key and reads the database before the delete commits…
+        reader_key = _public_entry_key(value)
+        stale_entry = _public_entry_from_db(value=value, now=now)
+        with django_capture_on_commit_callbacks(execute=True):
+            auth_client.delete(f"/api/codes/{value}/")
+        # …and writes its (stale) entry after the invalidation ran.
+        cache.set(reader_key, stale_entry)
+
+        assert api_client.get(f"/api/referral-codes/{value}/").status_code == 404

@@ -86,3 +86,54 @@ class TestEnvelope:
 
         assert english != russian
         assert any("а" <= ch <= "я" for ch in russian.lower())
+
+
+class TestReviewRegressions:
+    def test_json_nested_past_the_recursion_limit_is_400(self, api_client: APIClient) -> None:
+        body = "[" * 5000 + "]" * 5000
+
+        response = api_client.post("/api/auth/jwt/verify/", body, content_type="application/json")
+
+        assert_envelope(response, 400, "parse_error")
+
+    @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+    def test_unknown_paths_are_404_for_writes_with_csrf_enforced(self, method: str) -> None:
+        client = APIClient(enforce_csrf_checks=True)
+
+        assert_envelope(getattr(client, method)("/api/nope/", {}, format="json"), 404, "not_found")
+
+    @pytest.mark.parametrize("page", ["abc", "0", "-1"])
+    def test_a_malformed_page_is_400(self, auth_client: APIClient, page: str) -> None:
+        response = auth_client.get("/api/codes/", {"page": page})
+
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["attr"] == "page"
+
+    def test_a_page_past_the_end_is_404(self, auth_client: APIClient) -> None:
+        assert auth_client.get("/api/codes/", {"page": 50}).status_code == 404
+
+    def test_an_unreachable_cache_is_503(self, settings) -> None:  # type: ignore[no-untyped-def]
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": "redis://127.0.0.1:1/0",
+                "OPTIONS": {"socket_connect_timeout": 0.5},
+            }
+        }
+
+        # The 5xx is also signalled to error monitors, which the test client would re-raise.
+        client = APIClient(raise_request_exception=False)
+
+        response = client.get("/api/referral-codes/ABCD1234/")
+
+        assert_envelope(response, 503, "service_unavailable", error_type="server_error")
+
+    def test_413_follows_accept_language(self, api_client: APIClient) -> None:
+        payload = '{"email": "' + "a" * (1024 * 1024) + '"}'
+
+        response = api_client.post(
+            "/api/users/", payload, content_type="application/json", HTTP_ACCEPT_LANGUAGE="ru"
+        )
+
+        assert response.status_code == 413
+        assert any("а" <= ch <= "я" for ch in response.json()["errors"][0]["detail"].lower())

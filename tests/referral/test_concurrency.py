@@ -129,3 +129,45 @@ def test_parallel_signups_with_the_same_email_create_one_account() -> None:
         for r in results
         if not isinstance(r, User)
     )
+
+
+def test_parallel_refreshes_with_one_token_issue_one_pair() -> None:
+    from rest_framework.test import APIClient
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    refresh = str(RefreshToken.for_user(UserFactory()))
+
+    results = run_in_parallel(
+        [
+            lambda: (
+                APIClient()
+                .post("/api/auth/jwt/refresh/", {"refresh": refresh}, format="json")
+                .status_code
+            )
+            for _ in range(8)
+        ]
+    )
+
+    assert sorted(results) == [200] + [401] * 7
+
+
+def test_a_signup_racing_the_owners_deactivation_never_attaches_to_an_inactive_owner() -> None:
+    from users.services import user_deactivate
+
+    owner = UserFactory()
+    code = code_of(owner)
+
+    results = run_in_parallel(
+        [
+            lambda: user_create(
+                email="racer@example.com", password="x", referral_code=code, now=timezone.now()
+            ),
+            lambda: user_deactivate(user=User.objects.get(pk=owner.pk)),
+        ]
+    )
+
+    joined = results[0]
+    owner.refresh_from_db()
+    assert owner.is_active is False
+    # Either the sign-up committed first (attached while the owner was active) or it was refused.
+    assert isinstance(joined, User) or type(joined).__name__ == "CodeInvalidError", joined

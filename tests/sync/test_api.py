@@ -270,3 +270,21 @@ def test_purge_keeps_each_users_latest_change(now: datetime) -> None:
 
     assert deleted == 1  # the creation row; the later update supersedes it
     assert list(UserChange.objects.values_list("pk", flat=True)) == [latest.pk]
+
+
+def test_paging_keeps_users_whose_changes_share_one_stamp(key_client: APIClient) -> None:
+    users = [UserFactory() for _ in range(6)]
+    queued_uuids()
+    # One statement: on SQLite every trigger-written stamp of it is the same instant.
+    User.objects.filter(pk__in=[u.pk for u in users]).update(is_business_user=True)
+    seen: list[str] = []
+    params: dict[str, object] = {"limit": 1}
+
+    for _ in range(10):
+        body = key_client.get("/api/user-sync/", params).json()
+        seen += body["results"]
+        if body["next"] is None:
+            break
+        params = {"limit": 1, "cursor": body["next"]}
+
+    assert sorted(seen) == sorted(str(u.uuid) for u in users)

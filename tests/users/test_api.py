@@ -406,13 +406,18 @@ class TestMe:
 
         assert (only_error(response)["code"], only_error(response)["attr"]) == ("unique", "email")
 
-    def test_delete_deactivates_and_kills_tokens_and_codes(self, api_client: APIClient) -> None:
+    def test_delete_deactivates_and_kills_tokens_and_codes(
+        self, api_client: APIClient, django_capture_on_commit_callbacks
+    ) -> None:  # type: ignore[no-untyped-def]
         user = UserFactory()
         code = ReferralCode.objects.get(owner=user, is_active=True)
         refresh = str(RefreshToken.for_user(user))
+        access = str(RefreshToken.for_user(user).access_token)
         client = client_for(user)
+        assert api_client.get(f"/api/referral-codes/{code.code}/").status_code == 200  # cached
 
-        response = client.delete("/api/users/me/")
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.delete("/api/users/me/")
 
         assert response.status_code == 204
         assert client.get("/api/users/me/").status_code == 401
@@ -423,6 +428,8 @@ class TestMe:
             == 401
         )
         assert api_client.get(f"/api/referral-codes/{code.code}/").status_code == 404
+        verify = api_client.post("/api/auth/jwt/verify/", {"token": access}, format="json")
+        assert verify.status_code == 401
         signup = register(api_client, referral_code=code.code)
         assert only_error(signup)["code"] == "invalid"
         user.refresh_from_db()
