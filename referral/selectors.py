@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 
 from referral.errors import ReferralsNotFoundError
 from users.models import User
@@ -54,7 +54,14 @@ def referral_downline(*, user: User, depth: int) -> QuerySet[User]:
         User.objects.filter(
             tree_path__startswith=user.subtree_prefix, tree_depth__lte=user.tree_depth + depth
         )
-        .annotate(level=F("tree_depth") - user.tree_depth, referred_by_uuid=F("referred_by__uuid"))
+        .annotate(
+            level=F("tree_depth") - user.tree_depth,
+            # A subquery, not a join: the paginator's COUNT drops annotations but would
+            # keep a join, which stops Postgres counting from the index alone.
+            referred_by_uuid=Subquery(
+                User.objects.filter(pk=OuterRef("referred_by_id")).values("uuid")[:1]
+            ),
+        )
         .only("uuid", "username", "date_joined", "tree_depth")
         .order_by("tree_depth", "date_joined", "id")
     )

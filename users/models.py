@@ -111,6 +111,14 @@ class User(AbstractBaseUser, PermissionsMixin):
                 opclasses=["text_pattern_ops", "int4_ops"],
                 name="users_user_tree_idx",
             ),
+            # A downline page in its order (level, then date joined): Postgres walks the
+            # levels in order and stops after one page instead of sorting the subtree.
+            models.Index(
+                fields=["tree_depth", "tree_path"],
+                opclasses=["int4_ops", "text_pattern_ops"],
+                include=["date_joined"],
+                name="users_user_downline_idx",
+            ),
         ]
 
     def __str__(self) -> str:

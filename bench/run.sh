@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# Seed a fresh Postgres database, serve it with gunicorn and measure the API.
+#
+#   bench/run.sh                     # 1,000,000 users
+#   USERS=100000 bench/run.sh        # a quicker run
+#
+# Knobs (environment): USERS, SEED, DB_NAME (dropped and re-created!), PORT, OUT (where
+# the logs and JSON go), REQUESTS (per latency endpoint), DURATION (per wrk run),
+# REDIS_URL, REUSE_DB=1 (measure again on the database and $OUT/seed.json of an earlier
+# run instead of re-seeding). Everything talks to 127.0.0.1 only; gunicorn is stopped on
+# exit.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+
+USERS="${USERS:-1000000}"
+SEED="${SEED:-1}"
+DB_NAME="${DB_NAME:-referral_bench}"
+PORT="${PORT:-8100}"
+OUT="${OUT:-/tmp/referral-bench}"
+REQUESTS="${REQUESTS:-200}"
+DURATION="${DURATION:-10s}"
+REUSE_DB="${REUSE_DB:-0}"
+BASE_URL="http://127.0.0.1:${PORT}"
+PY=.venv/bin/python
+
+export DATABASE_URL="postgres://postgres@127.0.0.1:5432/${DB_NAME}"
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
+export DJANGO_ALLOWED_HOSTS=127.0.0.1
+export DJANGO_DEBUG=false
+# The throttles would answer 429 long before the server is saturated.
+export THROTTLE_USER=1000000/min THROTTLE_ANON=1000000/min
+export THROTTLE_LOGIN=1000000/min THROTTLE_CODE_LOOKUP=1000000/min
+# The tokens are taken once, before the first measurement, and must outlive the run.
+export JWT_ACCESS_MINUTES=60
+
+mkdir -p "$OUT"
+GUNICORN_PID=""
+
+stop_gunicorn() {
+  if [[ -n "$GUNICORN_PID" ]] && kill -0 "$GUNICORN_PID" 2>/dev/null; then
+    kill -TERM "$GUNICORN_PID"
+    for _ in $(seq 1 50); do
+      kill -0 "$GUNICORN_PID" 2>/dev/null || break
+      sleep 0.2
+    done
+    kill -0 "$GUNICORN_PID" 2>/dev/null && kill -KILL "$GUNICORN_PID"
+    wait "$GUNICORN_PID" 2>/dev/null || true
+    echo "gunicorn stopped"
+  fi
+}
+trap stop_gunicorn EXIT INT TERM
+
+section() { printf '\n=== %s ===\n' "$*"; }
+
+# The host is shared: other work changes every figure below, so each measurement is
+# bracketed by CPU snapshots (bench/cpu.py) that say who used the CPUs meanwhile.
+cpu_snapshot() { $PY bench/cpu.py snapshot --gunicorn "$GUNICORN_PID" >"$OUT/cpu-$1.json"; }
+cpu_report() {
+  local name="$1"
+  shift
+  $PY bench/cpu.py report "$OUT/cpu-${name}-before.json" "$OUT/cpu-${name}-after.json" "$@"
+}
+
+section "Machine"
+{
+  echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+  echo "nproc: $(nproc)"
+  grep -m1 'model name' /proc/cpuinfo || true
+  free -h
+  echo "postgres: $(psql -h 127.0.0.1 -U postgres -tAc 'show server_version')"
+  echo "redis: $(redis-cli -h 127.0.0.1 INFO server | grep -m1 redis_version | tr -d '\r')"
+  echo "python: $($PY --version)"
+  echo "wrk: $(wrk --version 2>&1 | head -1)"
+  echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+} | tee "$OUT/machine.txt"
+
+if [[ "$REUSE_DB" == 1 ]]; then
+  [[ -f "$OUT/seed.json" ]] || { echo "REUSE_DB=1 needs $OUT/seed.json" >&2; exit 1; }
+  section "Reusing ${DB_NAME} and ${OUT}/seed.json"
+else
+  section "Database ${DB_NAME}"
+  dropdb -h 127.0.0.1 -U postgres --if-exists "$DB_NAME"
+  createdb -h 127.0.0.1 -U postgres "$DB_NAME"
+  $PY manage.py migrate --no-input -v 0
+
+  section "seed_demo --users ${USERS}"
+  { time $PY manage.py seed_demo --users "$USERS" --seed "$SEED" --report "$OUT/seed.json"; } \
+    2>&1 | tee "$OUT/seed.log"
+fi
+
+section "gunicorn on ${BASE_URL}"
+.venv/bin/gunicorn config.wsgi -w 2 -b "127.0.0.1:${PORT}" >"$OUT/gunicorn.log" 2>&1 &
+GUNICORN_PID=$!
+for attempt in $(seq 1 100); do
+  curl -fsS -o /dev/null "${BASE_URL}/api/healthcheck/" 2>/dev/null && break
+  if [[ "$attempt" == 100 ]] || ! kill -0 "$GUNICORN_PID" 2>/dev/null; then
+    echo "gunicorn did not come up:" >&2
+    cat "$OUT/gunicorn.log" >&2
+    exit 1
+  fi
+  sleep 0.2
+done
+echo "up (pid ${GUNICORN_PID})"
+
+section "Latency: ${REQUESTS} sequential requests per endpoint"
+cpu_snapshot latency-before
+$PY bench/latency.py --seed-report "$OUT/seed.json" --base-url "$BASE_URL" \
+  --requests "$REQUESTS" --tokens "$OUT/tokens.json" --out "$OUT/latency.json" \
+  | tee "$OUT/latency.txt"
+cpu_snapshot latency-after
+cpu_report latency | tee -a "$OUT/latency.txt"
+
+# json_get FILE KEY [KEY...]: one value out of a JSON file.
+json_get() {
+  $PY -c 'import json, sys
+value = json.load(open(sys.argv[1]))
+for key in sys.argv[2:]:
+    value = value[key]
+print(value)' "$@"
+}
+# /api/referrals/ and /api/users/me/ as the user with about 1,000 direct referrals.
+TOKEN="$(json_get "$OUT/tokens.json" about_1000_referrals)"
+EMAIL="$(json_get "$OUT/seed.json" about_1000_referrals email)"
+
+run_wrk() {
+  local name="$1"
+  shift
+  section "Throughput: ${name} (wrk -t2 -c16 -d${DURATION})"
+  cpu_snapshot "${name}-before"
+  /usr/bin/time -f '%U %S' -o "$OUT/wrk-${name}.cpu" \
+    wrk -t2 -c16 -d"$DURATION" --timeout 10s --latency "$@" | tee "$OUT/wrk-${name}.txt"
+  cpu_snapshot "${name}-after"
+  cpu_report "$name" --client-cpu "$OUT/wrk-${name}.cpu" \
+    --requests "$(awk '/ requests in / {print $1}' "$OUT/wrk-${name}.txt")" \
+    | tee -a "$OUT/wrk-${name}.txt"
+}
+run_wrk referrals -H "Authorization: Bearer ${TOKEN}" "${BASE_URL}/api/referrals/"
+run_wrk me -H "Authorization: Bearer ${TOKEN}" "${BASE_URL}/api/users/me/"
+BENCH_EMAIL="$EMAIL" run_wrk jwt_create -s bench/jwt_create.lua "${BASE_URL}/api/auth/jwt/create/"
+
+section "Summary"
+if [[ -f "$OUT/seed.log" ]]; then
+  grep -E '^(real|user|sys)' "$OUT/seed.log" | sed 's/^/seed_demo /'
+fi
+cat "$OUT/latency.txt"
+for name in referrals me jwt_create; do
+  rps="$(awk '/^Requests\/sec:/ {print $2}' "$OUT/wrk-${name}.txt")"
+  errors="$(grep -E 'Non-2xx|Socket errors' "$OUT/wrk-${name}.txt" | tr '\n' ' ' || true)"
+  printf '%-12s %10s req/s  %s\n' "$name" "$rps" "$errors"
+  grep -E '^(machine over|server CPU)' "$OUT/wrk-${name}.txt" | sed 's/^/             /'
+
+done
+echo "Results in ${OUT}; the database ${DB_NAME} is kept (dropdb -h 127.0.0.1 -U postgres ${DB_NAME})."
