@@ -288,3 +288,19 @@ def test_paging_keeps_users_whose_changes_share_one_stamp(key_client: APIClient)
         params = {"limit": 1, "cursor": body["next"]}
 
     assert sorted(seen) == sorted(str(u.uuid) for u in users)
+
+
+def test_the_streamed_export_is_valid_json_across_write_batches(key_client: APIClient) -> None:
+    from sync import views
+
+    users = [UserFactory() for _ in range(5)]
+    queued_uuids()
+    batch_size, views._STREAM_BATCH = views._STREAM_BATCH, 2
+    try:
+        response = key_client.get("/api/user-sync/")
+        chunks = list(response.streaming_content)
+    finally:
+        views._STREAM_BATCH = batch_size
+
+    assert len(chunks) == 5  # opening, three batches of at most two, closing
+    assert json.loads(b"".join(chunks))["results"] == [str(u.uuid) for u in users]

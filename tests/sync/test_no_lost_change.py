@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import threading
 from datetime import datetime
+from uuid import UUID
 
 import pytest
 from django.db import connection, transaction
@@ -45,8 +46,8 @@ def test_a_change_committing_after_a_poll_began_is_in_the_next_poll() -> None:
 
     second_poll = list(user_sync_stream(since=first_poll_start))
 
-    assert user.uuid not in first_poll  # not committed yet: invisible to the first poll
-    assert second_poll == [user.uuid]  # …and not behind the second poll's `since`
+    assert str(user.uuid) not in first_poll  # not committed yet: invisible to the first poll
+    assert second_poll == [str(user.uuid)]  # …and not behind the second poll's `since`
 
 
 def test_a_poller_mirrors_every_change_made_while_it_polls() -> None:
@@ -66,7 +67,7 @@ def test_a_poller_mirrors_every_change_made_while_it_polls() -> None:
 
     def poll(since: datetime | None) -> datetime:
         start = db_now()
-        changed = list(user_sync_stream(since=since))
+        changed = [UUID(value) for value in user_sync_stream(since=since)]
         for row in user_export_batch(uuids=changed):
             mirror[row["uuid"]] = row["first_name"]
         return start
