@@ -18,8 +18,8 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import ValidationError
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce, Lower
+from django.db.models import QuerySet
+from django.db.models.functions import Lower
 from django.forms import ModelForm
 from django.http import HttpRequest
 from django.urls import reverse
@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from codes.services import code_issue, codes_invalidate_for_owner
 from users.models import User
 from users.phones import InvalidPhoneError, phone_normalize
+from users.selectors import referrals_count_expression
 from users.services import user_deactivate
 
 
@@ -95,20 +96,6 @@ class UserAdminChangeForm(_UserFieldsCleaningMixin, UserChangeForm):
     class Meta:
         model = User
         fields = "__all__"
-
-
-def _referral_count() -> Coalesce:
-    # A correlated subquery rather than Count("referrals") over a join: the database only
-    # evaluates it for the page of rows shown (users_user_referrals_idx answers each one),
-    # instead of grouping the whole users table before it can apply LIMIT.
-    per_referrer = (
-        User.objects.filter(referred_by=OuterRef("pk"))
-        .order_by()
-        .values("referred_by")
-        .annotate(count=Count("pk"))
-        .values("count")
-    )
-    return Coalesce(Subquery(per_referrer, output_field=IntegerField()), Value(0))
 
 
 @admin.register(User)
@@ -196,7 +183,7 @@ class UserAdmin(DjangoUserAdmin):
     actions = ("deactivate_selected",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
-        return super().get_queryset(request).annotate(referral_count=_referral_count())
+        return super().get_queryset(request).annotate(referral_count=referrals_count_expression())
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[User], search_term: str

@@ -25,6 +25,19 @@ def invite(referrer: User, **fields: object) -> User:
     )
 
 
+def page_through(client: APIClient, limit: int) -> list[str]:
+    """Every UUID of the queue, following `next` cursors (bounded: at most 50 pages)."""
+    seen: list[str] = []
+    params: dict[str, object] = {"limit": limit}
+    for _ in range(50):
+        body = client.get("/api/user-sync/", params).json()
+        seen += body["results"]
+        if body["next"] is None:
+            return seen
+        params = {"limit": limit, "cursor": body["next"]}
+    raise AssertionError("paging did not end")
+
+
 def sync_results(client: APIClient, **params: object) -> list[str]:
     queued_uuids()  # fire pending triggers of this test's transaction
     response = client.get("/api/user-sync/", params)
@@ -140,17 +153,8 @@ class TestUserSync:
     def test_paging_with_limit_and_cursor(self, key_client: APIClient) -> None:
         users = [UserFactory() for _ in range(5)]
         queued_uuids()
-        seen: list[str] = []
-        params: dict[str, object] = {"limit": 2}
 
-        for _ in range(5):
-            body = key_client.get("/api/user-sync/", params).json()
-            seen += body["results"]
-            if body["next"] is None:
-                break
-            params = {"limit": 2, "cursor": body["next"]}
-
-        assert seen == [str(u.uuid) for u in users]
+        assert page_through(key_client, limit=2) == [str(u.uuid) for u in users]
 
     @pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 10001}, {"limit": "x"}])
     def test_limit_is_1_to_10000(self, key_client: APIClient, params: dict) -> None:
@@ -277,17 +281,8 @@ def test_paging_keeps_users_whose_changes_share_one_stamp(key_client: APIClient)
     queued_uuids()
     # One statement: on SQLite every trigger-written stamp of it is the same instant.
     User.objects.filter(pk__in=[u.pk for u in users]).update(is_business_user=True)
-    seen: list[str] = []
-    params: dict[str, object] = {"limit": 1}
 
-    for _ in range(10):
-        body = key_client.get("/api/user-sync/", params).json()
-        seen += body["results"]
-        if body["next"] is None:
-            break
-        params = {"limit": 1, "cursor": body["next"]}
-
-    assert sorted(seen) == sorted(str(u.uuid) for u in users)
+    assert sorted(page_through(key_client, limit=1)) == sorted(str(u.uuid) for u in users)
 
 
 def test_the_streamed_export_is_valid_json_across_write_batches(key_client: APIClient) -> None:
