@@ -128,10 +128,15 @@ class TestCodeList:
         assert [row["code"] for row in body["results"]] == [third, first]
         assert body["count"] == 2 and body["next"] is None
 
-    def test_page_size_is_capped_at_100(self, auth_client: APIClient) -> None:
-        response = auth_client.get("/api/codes/?page_size=1000")
+    def test_page_size_is_capped_at_100(self, user: User, auth_client: APIClient) -> None:
+        ReferralCode.objects.bulk_create(
+            ReferralCode(owner=user, code=f"OLD{n:04d}", is_active=False) for n in range(120)
+        )
 
-        assert response.status_code == 200
+        body = auth_client.get("/api/codes/?page_size=1000").json()
+
+        assert body["count"] == 121
+        assert len(body["results"]) == 100
 
 
 class TestCodeDetail:
