@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -33,17 +32,8 @@ class DomainError(Exception):
         clone.attr = attr
         return clone
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (self.__class__, (self.detail,), {"attr": self.attr})
-
 
 class NotFoundError(DomainError):
     code = "not_found"
     status_code = 404
     default_detail = _("Not found.")
-
-
-class ServiceUnavailableError(DomainError):
-    code = "service_unavailable"
-    status_code = 503
-    default_detail = _("A service this request depends on is unavailable.")

@@ -2,9 +2,8 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.utils.translation import gettext as _
 
-from common.api import error_response
+from common.api import PayloadTooLarge, error_response
 
 
 class RequestBodyLimitMiddleware:
@@ -27,6 +26,6 @@ class RequestBodyLimitMiddleware:
             return error_response(
                 status_code=413,
                 code="payload_too_large",
-                detail=_("Request body is larger than 1 MiB."),
+                detail=str(PayloadTooLarge.default_detail),
             )
         return self.get_response(request)

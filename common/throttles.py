@@ -29,7 +29,3 @@ class ScopedIPThrottle(LiveRateMixin, ScopedRateThrottle):
 
     def get_cache_key(self, request, view) -> str:  # type: ignore[no-untyped-def]
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
-
-
-class ScopedUserThrottle(LiveRateMixin, ScopedRateThrottle):
-    """Per user (or IP when anonymous) for one view's `throttle_scope`."""

@@ -82,7 +82,7 @@ def referral_attach(*, user: User, code: ReferralCode, now: datetime) -> User:
     deepest = User.objects.filter(tree_path__startswith=old_prefix).aggregate(
         deepest=Max("tree_depth")
     )["deepest"]
-    if (deepest or 0) + delta > settings.REFERRAL_MAX_DEPTH or delta > settings.REFERRAL_MAX_DEPTH:
+    if (deepest or 0) + delta > settings.REFERRAL_MAX_DEPTH:
         raise TreeTooDeepError()
 
     user.referred_by = referrer
