@@ -151,23 +151,66 @@ def test_parallel_refreshes_with_one_token_issue_one_pair() -> None:
     assert sorted(results) == [200] + [401] * 7
 
 
-def test_a_signup_racing_the_owners_deactivation_never_attaches_to_an_inactive_owner() -> None:
+def test_a_signup_waits_for_the_owners_deactivation_and_is_then_refused() -> None:
+    """While the owner's deactivation is uncommitted, a sign-up with their code must wait
+    for it (the owner's advisory lock), then see the owner inactive. Without the lock it
+    would attach to the owner at once."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from codes.errors import CodeInvalidError
     from users.services import user_deactivate
 
     owner = UserFactory()
     code = code_of(owner)
+    deactivated, release = threading.Event(), threading.Event()
 
-    results = run_in_parallel(
-        [
-            lambda: user_create(
-                email="racer@example.com", password="x", referral_code=code, now=timezone.now()
-            ),
-            lambda: user_deactivate(user=User.objects.get(pk=owner.pk)),
-        ]
-    )
+    def deactivate() -> None:
+        with transaction.atomic():
+            user_deactivate(user=User.objects.get(pk=owner.pk))
+            deactivated.set()
+            assert release.wait(timeout=30)
+        connection.close()
 
-    joined = results[0]
-    owner.refresh_from_db()
-    assert owner.is_active is False
-    # Either the sign-up committed first (attached while the owner was active) or it was refused.
-    assert isinstance(joined, User) or type(joined).__name__ == "CodeInvalidError", joined
+    holder = threading.Thread(target=deactivate)
+    holder.start()
+    assert deactivated.wait(timeout=30)
+    outcome: list[object] = []
+
+    def sign_up() -> None:
+        try:
+            outcome.append(
+                user_create(
+                    email="racer@example.com", password="x", referral_code=code, now=timezone.now()
+                )
+            )
+        except CodeInvalidError as exc:
+            outcome.append(exc)
+        finally:
+            connection.close()
+
+    joiner = threading.Thread(target=sign_up)
+    joiner.start()
+    blocked = _wait_for_a_blocked_lock(watch=joiner)
+    release.set()
+    holder.join(timeout=30)
+    joiner.join(timeout=30)
+
+    assert blocked, "the sign-up did not wait for the deactivation"
+    assert len(outcome) == 1 and isinstance(outcome[0], CodeInvalidError), outcome
+
+
+def _wait_for_a_blocked_lock(*, watch: object) -> bool:
+    """True once Postgres shows a lock request waiting; False if `watch` (a thread)
+    finished first. Bounded: it polls pg_locks at most 2,000 times."""
+    from django.db import connection
+
+    for _ in range(2000):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            if cursor.fetchone()[0]:
+                return True
+        if not watch.is_alive():  # type: ignore[attr-defined]
+            return False
+    return False
