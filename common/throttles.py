@@ -1,31 +1,121 @@
-"""Cache-backed throttles whose rates are read when a request is checked.
+"""Cache-backed throttles: a counter per client and window, with live rates.
 
-DRF's SimpleRateThrottle copies DEFAULT_THROTTLE_RATES into a class attribute at import
-time, so a changed setting would never reach it; these read the live settings instead.
+DRF's SimpleRateThrottle keeps a list of every request's timestamp in one cache entry,
+read and rewritten whole by each request: the entry grows with the rate (1,200 floats for
+THROTTLE_USER), and two requests at once both read the old list, so neither is counted
+by the other. These keep one counter per fixed window instead, bumped with the cache's
+atomic `incr` (a single round trip on Redis, see common.cache), and weigh the previous
+window by how much of it still overlaps the sliding period. A burst across a window
+boundary therefore gets the configured rate, not twice it.
+
+DRF also copies DEFAULT_THROTTLE_RATES into a class attribute at import time, so a changed
+setting would never reach it; these read the live settings instead.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 from rest_framework.settings import api_settings
-from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
+from rest_framework.throttling import (
+    AnonRateThrottle,
+    ScopedRateThrottle,
+    SimpleRateThrottle,
+    UserRateThrottle,
+)
 
 
-class LiveRateMixin:
+class SlidingWindowMixin:
+    """Replaces SimpleRateThrottle's timestamp list with two window counters."""
+
     scope: str | None
+    cache: Any
+    rate: str | None
+    num_requests: int
+    duration: int
+    timer: Any
+    get_cache_key: Any
 
     def get_rate(self) -> str | None:
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
+    def allow_request(self, request: Any, view: Any) -> bool:
+        if self.rate is None:
+            return True
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
 
-class AnonThrottle(LiveRateMixin, AnonRateThrottle):
+        now = self.timer()
+        window = int(now // self.duration)
+        self.elapsed = now - window * self.duration
+        current_key = f"{key}:{window}"
+        # Counted before the decision, so that parallel requests each see the others.
+        self.current = self._increment(current_key)
+        self.previous = self.cache.get(f"{key}:{window - 1}", 0)
+        if self._estimate(self.current) <= self.num_requests:
+            return True
+        # A refused request is not counted: a client that keeps knocking while throttled
+        # gets in as soon as its earlier requests age out.
+        self.cache.decr(current_key)
+        self.current -= 1
+        return False
+
+    def wait(self) -> float:
+        """Seconds until one more request would be allowed; at least 1, so that a 429
+        always carries a Retry-After."""
+        return max(self._seconds_until_room(), 1.0)
+
+    def _seconds_until_room(self) -> float:
+        remaining = self.duration - self.elapsed
+        room = self.num_requests - 1 - self.current
+        if room >= 0 and self.previous > 0:
+            # Still in this window, once enough of the previous one has slid out.
+            needed = self.duration * (1 - room / self.previous) - self.elapsed
+            if needed < remaining:
+                return needed
+        # In the next window, where this window's requests are the previous ones.
+        needed = self.duration * (1 - (self.num_requests - 1) / max(self.current, 1))
+        return remaining + max(needed, 0.0)
+
+    def _estimate(self, current: int) -> float:
+        overlap = 1 - self.elapsed / self.duration
+        return self.previous * overlap + current
+
+    def _increment(self, key: str) -> int:
+        # A window lives two periods: it is the previous window during the second one.
+        try:
+            return self.cache.incr(key)
+        except ValueError:
+            if self.cache.add(key, 1, timeout=2 * self.duration):
+                return 1
+            return self.cache.incr(key)  # another request created it meanwhile
+
+
+class AnonThrottle(SlidingWindowMixin, AnonRateThrottle):
     """Per client IP, for anonymous requests."""
 
 
-class UserThrottle(LiveRateMixin, UserRateThrottle):
+class UserThrottle(SlidingWindowMixin, UserRateThrottle):
     """Per user, for authenticated requests."""
 
 
-class ScopedIPThrottle(LiveRateMixin, ScopedRateThrottle):
+class ScopedIPThrottle(SlidingWindowMixin, ScopedRateThrottle):
     """Per client IP for the view's `throttle_scope`, signed in or not: sign-up, sign-in
     and public code lookups are abused from an address, whoever holds a token."""
 
-    def get_cache_key(self, request, view) -> str:  # type: ignore[no-untyped-def]
+    def allow_request(self, request: Any, view: Any) -> bool:
+        # As ScopedRateThrottle does: the rate is known once the view is.
+        self.scope = getattr(view, self.scope_attr, None)
+        if not self.scope:
+            return True
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request, view)
+
+    def get_cache_key(self, request: Any, view: Any) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class KeyedThrottle(SlidingWindowMixin, SimpleRateThrottle):
+    """A sliding-window throttle for subclasses that define their own `get_cache_key`."""

@@ -118,7 +118,7 @@ else:
     # so cache invalidation and throttling still hold under gunicorn.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "BACKEND": "common.cache.AtomicDatabaseCache",
             "LOCATION": "django_cache",
         }
     }

@@ -16,11 +16,10 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework_api_key.models import APIKey
 from rest_framework_api_key.permissions import KeyParser
 
-from common.throttles import LiveRateMixin
+from common.throttles import KeyedThrottle
 
 
 def api_key_cache_key(prefix: str) -> str:
@@ -80,7 +79,7 @@ class HasApiKey(BasePermission):
         return isinstance(request.auth, APIKey)
 
 
-class ApiKeyThrottle(LiveRateMixin, SimpleRateThrottle):
+class ApiKeyThrottle(KeyedThrottle):
     """THROTTLE_SYNC per API key: a poller is one client, whatever its addresses."""
 
     scope = "sync"
