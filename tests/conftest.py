@@ -19,10 +19,26 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from tests.users.factories import UserFactory
 from users.models import User
 
+DB_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+}
+
 
 @pytest.fixture(autouse=True)
-def _isolated_cache(django_db_setup: None, django_db_blocker: Any) -> None:
-    """Every test starts with an empty cache (throttle counters, code lookups, Hunter)."""
+def _isolated_cache(request: pytest.FixtureRequest, django_db_blocker: Any) -> None:
+    """Every test that can reach the database starts with an empty cache (throttle
+    counters, code lookups, Hunter). Tests without database access cannot use the
+    embedded default's cache, and may not find its table: an in-memory SQLite test
+    database is gone once no test holds a connection to it."""
+    uses_db = request.node.get_closest_marker("django_db") or DB_FIXTURES & set(
+        request.fixturenames
+    )
+    if not uses_db:
+        return
+    request.getfixturevalue("django_db_setup")
     with django_db_blocker.unblock():
         cache.clear()
 
