@@ -52,4 +52,9 @@ class ReferralCode(models.Model):
 
     @property
     def share_url(self) -> str:
-        return settings.SHARE_URL_TEMPLATE.format(code=self.code)
+        return code_share_url(self.code)
+
+
+def code_share_url(code: str) -> str:
+    """The link a user shares to invite with `code` (SHARE_URL_TEMPLATE)."""
+    return settings.SHARE_URL_TEMPLATE.format(code=code)

@@ -3,7 +3,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -16,6 +15,7 @@ from rest_framework.fields import get_error_detail
 
 from users.models import User
 from users.phones import InvalidPhoneError, phone_normalize
+from users.selectors import UserProfile
 
 
 class PhoneField(serializers.CharField):
@@ -95,54 +95,55 @@ class ReferrerOutputSerializer(serializers.Serializer):
     code = serializers.CharField()
 
 
-class UserProfileOutputSerializer(serializers.Serializer):
-    """The signed-in user's profile; takes a user from users.selectors.user_profile_get."""
+_DATETIME = serializers.DateTimeField()  # the API's datetime format, for nested dicts
 
-    uuid = serializers.UUIDField()
+
+class UserProfileOutputSerializer(serializers.Serializer):
+    """The signed-in user's profile."""
+
+    # Renders a users.selectors.UserProfile.
+
+    uuid = serializers.UUIDField(source="user.uuid")
     email = serializers.SerializerMethodField()
     username = serializers.SerializerMethodField()
     phone = serializers.SerializerMethodField()
-    first_name = serializers.CharField()
-    last_name = serializers.CharField()
-    middle_name = serializers.CharField()
-    is_business_user = serializers.BooleanField()
-    date_joined = serializers.DateTimeField()
+    first_name = serializers.CharField(source="user.first_name")
+    last_name = serializers.CharField(source="user.last_name")
+    middle_name = serializers.CharField(source="user.middle_name")
+    is_business_user = serializers.BooleanField(source="user.is_business_user")
+    date_joined = serializers.DateTimeField(source="user.date_joined")
+    # Method fields rather than nested serializers: the profile is rendered on every
+    # /me request, and each nested serializer is built and copied anew per request.
     referral_code = serializers.SerializerMethodField()
     referred_by = serializers.SerializerMethodField()
     referrals_count = serializers.IntegerField()
 
-    def get_email(self, user: User) -> str:
-        return user.email or ""
+    def get_email(self, profile: UserProfile) -> str:
+        return profile.user.email or ""
 
-    def get_username(self, user: User) -> str:
-        return user.username or ""
+    def get_username(self, profile: UserProfile) -> str:
+        return profile.user.username or ""
 
-    def get_phone(self, user: User) -> str:
-        return user.phone or ""
+    def get_phone(self, profile: UserProfile) -> str:
+        return profile.user.phone or ""
 
     @extend_schema_field(ActiveCodeOutputSerializer(allow_null=True))
-    def get_referral_code(self, user: User) -> dict[str, Any] | None:
-        if user.active_code is None:  # type: ignore[attr-defined]
+    def get_referral_code(self, profile: UserProfile) -> dict[str, Any] | None:
+        code = profile.referral_code
+        if code is None:
             return None
-        return ActiveCodeOutputSerializer(
-            {
-                "code": user.active_code,  # type: ignore[attr-defined]
-                "expires_at": user.active_code_expires_at,  # type: ignore[attr-defined]
-                "share_url": settings.SHARE_URL_TEMPLATE.format(code=user.active_code),  # type: ignore[attr-defined]
-            }
-        ).data
+        return {
+            "code": code.code,
+            "expires_at": _DATETIME.to_representation(code.expires_at),
+            "share_url": code.share_url,
+        }
 
     @extend_schema_field(ReferrerOutputSerializer(allow_null=True))
-    def get_referred_by(self, user: User) -> dict[str, Any] | None:
-        referrer = user.referred_by
+    def get_referred_by(self, profile: UserProfile) -> dict[str, Any] | None:
+        referrer = profile.referred_by
         if referrer is None:
             return None
-        code = user.referred_with_code
-        return {
-            "uuid": str(referrer.uuid),
-            "username": referrer.username or "",
-            "code": code.code if code else "",
-        }
+        return {"uuid": str(referrer.uuid), "username": referrer.username, "code": referrer.code}
 
 
 class TokenLogoutInputSerializer(serializers.Serializer):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from django.core import mail
@@ -8,6 +9,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from codes.models import ReferralCode
+from codes.services import code_issue
 from tests.conftest import client_for
 from tests.users.factories import DEFAULT_PASSWORD, UserFactory
 from users.models import User
@@ -369,6 +371,24 @@ class TestMe:
         }
         assert body["referrals_count"] == 1
         assert body["referral_code"]["share_url"].endswith(f"?ref={body['referral_code']['code']}")
+
+    def test_shows_the_active_code_expiry_in_the_api_format(self, now: datetime, settings) -> None:  # type: ignore[no-untyped-def]
+        settings.SHARE_URL_TEMPLATE = "https://shop.example/join?ref={code}"
+        user = UserFactory()
+        code_issue(
+            owner=user,
+            now=now,
+            value="WINTER26",
+            expires_at=datetime(2031, 1, 2, 3, 4, 5, tzinfo=UTC),
+        )
+
+        body = client_for(user).get("/api/users/me/").json()
+
+        assert body["referral_code"] == {
+            "code": "WINTER26",
+            "expires_at": "2031-01-02T03:04:05+00:00",
+            "share_url": "https://shop.example/join?ref=WINTER26",
+        }
 
     def test_needs_authentication(self, api_client: APIClient) -> None:
         response = api_client.get("/api/users/me/")
