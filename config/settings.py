@@ -100,6 +100,14 @@ else:
     # Persistent connections: opening one per request makes the API several times slower.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=600)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Server-side binding lets psycopg prepare a statement that a connection runs for the
+    # fifth time; Postgres then skips parsing and planning it, which was two thirds of its
+    # CPU per API request (bench/README.md). Turn it off behind a pooler that cannot keep
+    # prepared statements (PgBouncer before 1.21 in transaction mode).
+    if env.bool("DJANGO_DB_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            {"server_side_binding": True, "prepare_threshold": 5}
+        )
 ATOMIC_REQUESTS = False  # services are the transaction boundary (STYLE.md §2)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
