@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
@@ -16,7 +17,7 @@ from drf_standardized_errors.handler import ExceptionHandler as BaseExceptionHan
 from drf_standardized_errors.types import Error
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from rest_framework import exceptions, pagination, status
+from rest_framework import exceptions, pagination, serializers, status
 from rest_framework.fields import get_error_detail
 from rest_framework.settings import api_settings
 
@@ -101,6 +102,14 @@ class PageNumberPagination(pagination.PageNumberPagination):
                 }
             )
         return page
+
+
+_DATETIME_FIELD = serializers.DateTimeField()
+
+
+def format_datetime(value: datetime | None) -> str | None:
+    """A datetime as the API renders it everywhere (DATETIME_FORMAT, in UTC)."""
+    return _DATETIME_FIELD.to_representation(value)
 
 
 def error_response(

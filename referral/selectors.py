@@ -4,6 +4,7 @@ is one indexed prefix range of `tree_path`, an upline is parsed from the user's 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
@@ -11,13 +12,20 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from referral.errors import ReferralsNotFoundError
 from users.models import User
 
+REFERRAL_FIELDS = ("uuid", "username", "email", "phone", "first_name", "last_name", "date_joined")
 
-def referral_list_direct(*, user: User, search: str | None = None) -> QuerySet[User]:
+
+def referral_list_direct(
+    *, user: User, search: str | None = None
+) -> QuerySet[User, dict[str, Any]]:
     """`user`'s direct referrals, newest first, optionally filtered by `search` over
-    username, email, phone and names."""
+    username, email, phone and names: dicts of REFERRAL_FIELDS and `code`, the invite
+    code each signed up with (None when the referrer was set without one)."""
     referrals = (
         User.objects.filter(referred_by=user)
-        .select_related("referred_with_code")
+        # Dicts, not models: a page is read on every /api/referrals/ request, and building
+        # two model instances per row cost more than the query.
+        .values(*REFERRAL_FIELDS, code=F("referred_with_code__code"))
         .order_by("-date_joined", "-id")
     )
     if search:
@@ -34,7 +42,7 @@ def referral_list_direct(*, user: User, search: str | None = None) -> QuerySet[U
 
 def referral_list_for_user(
     *, viewer: User, target_uuid: UUID, search: str | None = None
-) -> QuerySet[User]:
+) -> QuerySet[User, dict[str, Any]]:
     """Direct referrals of the user `target_uuid`, for that user, anyone in their upline
     and staff. Raises ReferralsNotFoundError for everyone else (their existence is not
     revealed)."""

@@ -9,10 +9,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from djoser import utils as djoser_utils
 from djoser.serializers import PasswordResetConfirmSerializer
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
+from common.api import format_datetime
 from users.models import User
 from users.phones import InvalidPhoneError, phone_normalize
 from users.selectors import UserProfile
@@ -95,55 +95,52 @@ class ReferrerOutputSerializer(serializers.Serializer):
     code = serializers.CharField()
 
 
-_DATETIME = serializers.DateTimeField()  # the API's datetime format, for nested dicts
-
-
 class UserProfileOutputSerializer(serializers.Serializer):
     """The signed-in user's profile."""
 
-    # Renders a users.selectors.UserProfile.
-
     uuid = serializers.UUIDField(source="user.uuid")
-    email = serializers.SerializerMethodField()
-    username = serializers.SerializerMethodField()
-    phone = serializers.SerializerMethodField()
+    email = serializers.CharField(source="user.email", help_text='"" when the user has none.')
+    username = serializers.CharField(source="user.username", help_text='"" when the user has none.')
+    phone = serializers.CharField(
+        source="user.phone", help_text='E.164; "" when the user has none.'
+    )
     first_name = serializers.CharField(source="user.first_name")
     last_name = serializers.CharField(source="user.last_name")
     middle_name = serializers.CharField(source="user.middle_name")
     is_business_user = serializers.BooleanField(source="user.is_business_user")
     date_joined = serializers.DateTimeField(source="user.date_joined")
-    # Method fields rather than nested serializers: the profile is rendered on every
-    # /me request, and each nested serializer is built and copied anew per request.
-    referral_code = serializers.SerializerMethodField()
-    referred_by = serializers.SerializerMethodField()
+    referral_code = ActiveCodeOutputSerializer(allow_null=True)
+    referred_by = ReferrerOutputSerializer(allow_null=True)
     referrals_count = serializers.IntegerField()
 
-    def get_email(self, profile: UserProfile) -> str:
-        return profile.user.email or ""
-
-    def get_username(self, profile: UserProfile) -> str:
-        return profile.user.username or ""
-
-    def get_phone(self, profile: UserProfile) -> str:
-        return profile.user.phone or ""
-
-    @extend_schema_field(ActiveCodeOutputSerializer(allow_null=True))
-    def get_referral_code(self, profile: UserProfile) -> dict[str, Any] | None:
-        code = profile.referral_code
-        if code is None:
-            return None
+    def to_representation(self, profile: UserProfile) -> dict[str, Any]:
+        # The fields above are the documented shape; building them (DRF copies every
+        # field of every serializer it instantiates) cost more CPU than the profile's
+        # query, so the profile is rendered here directly (tests/users/
+        # test_serializers.py holds the two to the same output).
+        user, code, referrer = profile.user, profile.referral_code, profile.referred_by
         return {
-            "code": code.code,
-            "expires_at": _DATETIME.to_representation(code.expires_at),
-            "share_url": code.share_url,
+            "uuid": str(user.uuid),
+            "email": user.email or "",
+            "username": user.username or "",
+            "phone": user.phone or "",
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "middle_name": user.middle_name,
+            "is_business_user": user.is_business_user,
+            "date_joined": format_datetime(user.date_joined),
+            "referral_code": None
+            if code is None
+            else {
+                "code": code.code,
+                "expires_at": format_datetime(code.expires_at),
+                "share_url": code.share_url,
+            },
+            "referred_by": None
+            if referrer is None
+            else {"uuid": str(referrer.uuid), "username": referrer.username, "code": referrer.code},
+            "referrals_count": profile.referrals_count,
         }
-
-    @extend_schema_field(ReferrerOutputSerializer(allow_null=True))
-    def get_referred_by(self, profile: UserProfile) -> dict[str, Any] | None:
-        referrer = profile.referred_by
-        if referrer is None:
-            return None
-        return {"uuid": str(referrer.uuid), "username": referrer.username, "code": referrer.code}
 
 
 class TokenLogoutInputSerializer(serializers.Serializer):

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import pytest
+from rest_framework import serializers
+
+from codes.models import ReferralCode
+from referral.selectors import referral_list_direct
+from referral.serializers import ReferralOutputSerializer
+from tests.users.factories import UserFactory
+
+
+@pytest.mark.django_db
+class TestReferralOutputSerializer:
+    def test_renders_what_the_declared_fields_render(self) -> None:
+        referrer = UserFactory()
+        UserFactory(
+            referral_code=ReferralCode.objects.get(owner=referrer).code,
+            username="boris",
+            phone="+79990001122",
+            first_name="Boris",
+            last_name="Ivanov",
+        )
+        (row,) = referral_list_direct(user=referrer)
+
+        rendered = ReferralOutputSerializer(row).data
+
+        by_fields = serializers.Serializer.to_representation(ReferralOutputSerializer(), row)
+        assert rendered == dict(by_fields)
+        assert rendered["code"] == ReferralCode.objects.get(owner=referrer).code
+
+    def test_renders_missing_text_as_empty(self) -> None:
+        referrer = UserFactory()
+        UserFactory(
+            referral_code=ReferralCode.objects.get(owner=referrer).code, username=None, email=None
+        )
+        (row,) = referral_list_direct(user=referrer)
+        row["code"] = None  # a referrer set by id, without a code
+
+        rendered = ReferralOutputSerializer(row).data
+
+        assert (rendered["username"], rendered["email"], rendered["phone"], rendered["code"]) == (
+            "",
+            "",
+            "",
+            "",
+        )
