@@ -33,6 +33,8 @@ SEARCH_PARAMETER = OpenApiParameter(
 
 
 def _search(request: Request) -> str | None:
+    if "search" not in request.query_params:
+        return None  # the usual request: no serializer to build
     query = ReferralListQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
     return query.validated_data.get("search") or None
