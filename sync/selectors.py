@@ -120,5 +120,6 @@ def user_export_get(*, uuid: UUID) -> dict[str, Any]:
 
 def user_export_batch(*, uuids: list[UUID]) -> list[dict[str, Any]]:
     """The users of `uuids` that exist, in the order asked, each once; one query."""
-    rows = {row["uuid"]: row for row in User.objects.filter(uuid__in=uuids).values(*EXPORT_FIELDS)}
+    found = User.objects.filter(uuid__any_of=uuids).values(*EXPORT_FIELDS)
+    rows = {row["uuid"]: row for row in found}
     return [_export_row(rows[uuid]) for uuid in dict.fromkeys(uuids) if uuid in rows]
