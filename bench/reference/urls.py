@@ -1,0 +1,42 @@
+from django.http import HttpRequest, JsonResponse
+from django.urls import include, path
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
+
+from users.models import User
+
+
+class ReferenceView(APIView):
+    """A DRF view with a bearer token (checked without the database) and one query."""
+
+    authentication_classes = [JWTStatelessUserAuthentication]
+    throttle_classes: list[type] = []
+
+    def get(self, request: Request) -> Response:
+        return Response(User.objects.values("uuid", "email", "username").get(uuid=request.user.id))
+
+
+def reference_batch(request: HttpRequest) -> JsonResponse:
+    """A bare Django view running the batch's query and building dicts from .values()."""
+    uuids = request.GET["uuids"].split(",")
+    rows = User.objects.filter(uuid__in=uuids).values(
+        "uuid",
+        "referred_by__uuid",
+        "email",
+        "first_name",
+        "last_name",
+        "phone",
+        "is_business_user",
+        "is_active",
+        "date_joined",
+    )
+    return JsonResponse({"results": [dict(row) for row in rows]})
+
+
+urlpatterns = [
+    path("bench/reference/", ReferenceView.as_view()),
+    path("bench/reference/batch/", reference_batch),
+    path("", include("config.urls")),
+]
