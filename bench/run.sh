@@ -31,7 +31,7 @@ export DJANGO_ALLOWED_HOSTS=127.0.0.1
 export DJANGO_DEBUG=false
 # The throttles would answer 429 long before the server is saturated.
 export THROTTLE_USER=1000000/min THROTTLE_ANON=1000000/min
-export THROTTLE_LOGIN=1000000/min THROTTLE_CODE_LOOKUP=1000000/min
+export THROTTLE_LOGIN=1000000/min THROTTLE_CODE_LOOKUP=1000000/min THROTTLE_SYNC=1000000/min
 # The tokens are taken once, before the first measurement, and must outlive the run.
 export JWT_ACCESS_MINUTES=60
 
@@ -91,7 +91,10 @@ else
 fi
 
 section "gunicorn on ${BASE_URL}"
-.venv/bin/gunicorn config.wsgi -w 2 -b "127.0.0.1:${PORT}" >"$OUT/gunicorn.log" 2>&1 &
+# bench.reference.settings is config.settings with two reference views routed in front
+# of the service's URLs (bench/reference/): the yardsticks the targets are stated against.
+DJANGO_SETTINGS_MODULE=bench.reference.settings \
+  .venv/bin/gunicorn config.wsgi -w 2 -b "127.0.0.1:${PORT}" >"$OUT/gunicorn.log" 2>&1 &
 GUNICORN_PID=$!
 for attempt in $(seq 1 100); do
   curl -fsS -o /dev/null "${BASE_URL}/api/healthcheck/" 2>/dev/null && break
@@ -136,16 +139,43 @@ run_wrk() {
     --requests "$(awk '/ requests in / {print $1}' "$OUT/wrk-${name}.txt")" \
     | tee -a "$OUT/wrk-${name}.txt"
 }
+run_wrk reference -H "Authorization: Bearer ${TOKEN}" "${BASE_URL}/bench/reference/"
 run_wrk referrals -H "Authorization: Bearer ${TOKEN}" "${BASE_URL}/api/referrals/"
 run_wrk me -H "Authorization: Bearer ${TOKEN}" "${BASE_URL}/api/users/me/"
 BENCH_EMAIL="$EMAIL" run_wrk jwt_create -s bench/jwt_create.lua "${BASE_URL}/api/auth/jwt/create/"
+
+# The change queue: a key of its own, 100 random users for the batch.
+export BENCH_API_KEY
+BENCH_API_KEY="$($PY manage.py create_api_key "bench $(date -u +%FT%T)" | awk '{print $NF}' | tail -1)"
+UUIDS="$(psql -h 127.0.0.1 -U postgres "$DB_NAME" -tAc \
+  "SELECT string_agg(uuid::text, ',') FROM (SELECT uuid FROM users_user ORDER BY random() LIMIT 100) s")"
+run_wrk batch_reference "${BASE_URL}/bench/reference/batch/?uuids=${UUIDS}"
+run_wrk batch -s bench/api_key.lua "${BASE_URL}/api/users/batch/?uuids=${UUIDS}"
+
+section "Full export: GET /api/user-sync/?since=0"
+worker_rss() {
+  for pid in $(pgrep -P "$GUNICORN_PID"); do
+    printf 'worker %s: %s\n' "$pid" "$(grep -E '^(VmRSS|VmHWM)' "/proc/$pid/status" | tr -s ' \n' ' ')"
+  done
+}
+{
+  echo "before:"; worker_rss
+  for run in 1 2 3; do
+    curl -fsS -o "$OUT/export.json" -H "X-API-Key: ${BENCH_API_KEY}" \
+      -w "run ${run}: %{time_total} s, first byte %{time_starttransfer} s, %{size_download} bytes\n" \
+      "${BASE_URL}/api/user-sync/?since=0"
+  done
+  echo "UUIDs in the last answer: $($PY -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["results"]))' "$OUT/export.json")"
+  echo "after:"; worker_rss
+} | tee "$OUT/export.txt"
 
 section "Summary"
 if [[ -f "$OUT/seed.log" ]]; then
   grep -E '^(real|user|sys)' "$OUT/seed.log" | sed 's/^/seed_demo /'
 fi
 cat "$OUT/latency.txt"
-for name in referrals me jwt_create; do
+cat "$OUT/export.txt"
+for name in reference referrals me jwt_create batch_reference batch; do
   rps="$(awk '/^Requests\/sec:/ {print $2}' "$OUT/wrk-${name}.txt")"
   errors="$(grep -E 'Non-2xx|Socket errors' "$OUT/wrk-${name}.txt" | tr '\n' ' ' || true)"
   printf '%-12s %10s req/s  %s\n' "$name" "$rps" "$errors"
