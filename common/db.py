@@ -25,28 +25,40 @@ def violated_constraint(exc: IntegrityError, names: dict[str, str]) -> str | Non
     return None
 
 
-def select_one(
+def select_rows(
     sql: str, params: Sequence[Any], output_fields: Sequence[Field | None]
-) -> tuple[Any, ...] | None:
-    """The first row of hand-written SQL, each column converted as the ORM would convert
-    a value of `output_fields` (None: leave the column as the driver returns it).
+) -> list[tuple[Any, ...]]:
+    """The rows of hand-written SQL, each column converted as the ORM would convert a
+    value of `output_fields` (None: leave the column as the driver returns it).
 
-    For hot reads whose ORM form costs far more to compile than to run. SQLite returns
-    UUIDs, booleans and datetimes as text or numbers; the backend's converters turn them
-    into what Postgres already returns.
+    For hot reads whose ORM form costs far more to build and compile than to run. SQLite
+    returns UUIDs, booleans and datetimes as text or numbers; the backend's converters turn
+    them into what Postgres already returns.
     """
     db = connections[DEFAULT_DB_ALIAS]
     with db.cursor() as cursor:
         cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    values = list(row)
-    for index, expression, converters in _converters(db, tuple(output_fields)):
-        if values[index] is not None:
-            for converter in converters:
-                values[index] = converter(values[index], expression, db)
-    return tuple(values)
+        rows = cursor.fetchall()
+    columns = _converters(db, tuple(output_fields))
+    if not columns:
+        return rows
+    converted = []
+    for row in rows:
+        values = list(row)
+        for index, expression, converters in columns:
+            if values[index] is not None:
+                for converter in converters:
+                    values[index] = converter(values[index], expression, db)
+        converted.append(tuple(values))
+    return converted
+
+
+def select_one(
+    sql: str, params: Sequence[Any], output_fields: Sequence[Field | None]
+) -> tuple[Any, ...] | None:
+    """The first row of `select_rows`, or None; `sql` should select at most one."""
+    rows = select_rows(sql, params, output_fields)
+    return rows[0] if rows else None
 
 
 # Finding a column's converters costs more than applying them, so they are found once per

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from codes.models import ReferralCode
+from referral.selectors import DirectReferrals, referral_list_direct, referral_list_direct_queryset
+from tests.users.factories import UserFactory
+from users.models import User
+
+
+def invite(referrer: User, **fields: object) -> User:
+    code = ReferralCode.objects.get(owner=referrer, is_active=True).code
+    return UserFactory(referral_code=code, **fields)
+
+
+@pytest.mark.django_db
+class TestDirectReferrals:
+    """The fixed statements must read exactly what the ORM queryset reads."""
+
+    @pytest.fixture
+    def referrer(self, now: datetime) -> User:
+        referrer = UserFactory()
+        same_instant = now - timedelta(days=1)
+        for n in range(7):
+            # Ties on date_joined are ordered by id, newest first.
+            invite(referrer, now=same_instant if n % 2 else now - timedelta(minutes=n))
+        invite(referrer, username=None, email=None, first_name="Ёжик", now=now)
+        without_code = invite(referrer, now=now - timedelta(hours=5))
+        User.objects.filter(pk=without_code.pk).update(referred_with_code=None)
+        invite(UserFactory())  # someone else's referral
+        return referrer
+
+    def test_counts_and_pages_as_the_queryset(self, referrer: User) -> None:
+        fixed, orm = DirectReferrals(referrer), referral_list_direct_queryset(user=referrer)
+
+        assert fixed.count() == len(fixed) == orm.count() == 9
+        for start, stop in [(0, 4), (4, 8), (8, 12), (12, 16)]:
+            assert fixed[start:stop] == list(orm[start:stop]), (start, stop)
+
+    def test_rows_have_the_api_types(self, referrer: User) -> None:
+        row = DirectReferrals(referrer)[0:1][0]
+        expected = referral_list_direct_queryset(user=referrer)[0]
+
+        assert {key: type(value) for key, value in row.items()} == {
+            key: type(value) for key, value in expected.items()
+        }
+        assert row["date_joined"].tzinfo is not None
+
+    def test_refuses_anything_but_a_bounded_slice(self, referrer: User) -> None:
+        with pytest.raises(TypeError):
+            DirectReferrals(referrer)[3]  # type: ignore[index]
+        with pytest.raises(TypeError):
+            DirectReferrals(referrer)[2:]
+
+    def test_is_what_the_list_reads_without_a_search(self, referrer: User) -> None:
+        assert isinstance(referral_list_direct(user=referrer), DirectReferrals)
+        assert isinstance(referral_list_direct(user=referrer, search=""), DirectReferrals)
+        assert referral_list_direct(user=referrer, search="Ёжик").count() == 1
