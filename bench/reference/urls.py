@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 
+from sync.selectors import EXPORT_FIELDS
 from users.models import User
 
 
@@ -21,17 +22,7 @@ class ReferenceView(APIView):
 def reference_batch(request: HttpRequest) -> JsonResponse:
     """A bare Django view running the batch's query and building dicts from .values()."""
     uuids = request.GET["uuids"].split(",")
-    rows = User.objects.filter(uuid__in=uuids).values(
-        "uuid",
-        "referred_by__uuid",
-        "email",
-        "first_name",
-        "last_name",
-        "phone",
-        "is_business_user",
-        "is_active",
-        "date_joined",
-    )
+    rows = User.objects.filter(uuid__in=uuids).values(*EXPORT_FIELDS)
     return JsonResponse({"results": [dict(row) for row in rows]})
 
 
