@@ -2,6 +2,7 @@ import logging
 
 from django.core.cache import cache
 from django.db import DatabaseError, connection
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -34,6 +35,8 @@ def _cache_ok() -> bool:
         return False
 
 
+CHECK_NAMES = {"database": _("database"), "cache": _("cache")}
+
 HEALTH_RESPONSES = {
     200: inline_serializer(
         "HealthcheckOutput",
@@ -62,7 +65,7 @@ class HealthcheckView(APIView):
             return error_response(  # type: ignore[return-value]
                 status_code=503,
                 code="unavailable",
-                detail=f"{failing[0]} is unreachable",
+                detail=_("The %(check)s is unreachable.") % {"check": CHECK_NAMES[failing[0]]},
                 attr=failing[0],
             )
         return Response({"status": "ok", "checks": {name: "ok" for name in checks}})

@@ -26,10 +26,13 @@ def test_503_names_the_cache_when_it_is_unreachable(api_client: APIClient, setti
     }
 
     response = api_client.get("/api/healthcheck/")
+    in_russian = api_client.get("/api/healthcheck/", HTTP_ACCEPT_LANGUAGE="ru")
 
     assert response.status_code == 503
     assert response.json()["type"] == "server_error"
     assert response.json()["errors"][0]["attr"] == "cache"
+    assert response.json()["errors"][0]["detail"] == "The cache is unreachable."
+    assert in_russian.json()["errors"][0]["detail"] == "Недоступен компонент: кэш."
 
 
 @pytest.mark.django_db(transaction=True)
