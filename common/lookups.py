@@ -19,7 +19,11 @@ class AnyOf(Lookup):
     lookup_name = "any_of"
 
     def get_prep_lookup(self) -> list[Any]:
-        return [self.lhs.output_field.get_prep_value(value) for value in self.rhs]
+        # NULL never equals anything, and in an array it turns `NOT (x = ANY(...))` into
+        # NULL for every row; `__in` drops it too.
+        return [
+            self.lhs.output_field.get_prep_value(value) for value in self.rhs if value is not None
+        ]
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         return In(self.lhs, self.rhs).as_sql(compiler, connection)

@@ -14,6 +14,7 @@ setting would never reach it; these read the live settings instead.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from rest_framework.settings import api_settings
@@ -57,7 +58,8 @@ class SlidingWindowMixin:
             return True
         # A refused request is not counted: a client that keeps knocking while throttled
         # gets in as soon as its earlier requests age out.
-        self.cache.decr(current_key)
+        with contextlib.suppress(ValueError):  # expired or evicted meanwhile: nothing to undo
+            self.cache.decr(current_key)
         self.current -= 1
         return False
 
@@ -75,7 +77,9 @@ class SlidingWindowMixin:
             if needed < remaining:
                 return needed
         # In the next window, where this window's requests are the previous ones.
-        needed = self.duration * (1 - (self.num_requests - 1) / max(self.current, 1))
+        if self.current == 0:
+            return remaining
+        needed = self.duration * (1 - (self.num_requests - 1) / self.current)
         return remaining + max(needed, 0.0)
 
     def _estimate(self, current: int) -> float:

@@ -128,6 +128,9 @@ else:
         "default": {
             "BACKEND": "common.cache.AtomicDatabaseCache",
             "LOCATION": "django_cache",
+            # Above MAX_ENTRIES Django deletes a third of the live entries, throttle
+            # counters included; Django's 300 would let a few hundred clients reset them.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
         }
     }
 

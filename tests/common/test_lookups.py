@@ -32,3 +32,9 @@ class TestAnyOf:
             list(User.objects.filter(uuid__any_of=[uuid.UUID(int=n) for n in range(100)]))
 
         assert "= ANY(" in captured.captured_queries[0]["sql"]
+
+    def test_ignores_none_as_in_does(self) -> None:
+        user = UserFactory()
+
+        assert list(User.objects.exclude(uuid__any_of=[uuid.UUID(int=7), None])) == [user]
+        assert list(User.objects.filter(uuid__any_of=[user.uuid, None])) == [user]

@@ -115,3 +115,27 @@ class TestSlidingWindowThrottle:
         assert results.count(True) == 3
         assert results.count(False) == 17
         assert cache.get(f"throttle_test_scope_203.0.113.7:{int(WINDOW_START // 60)}") == 3
+
+
+@pytest.mark.django_db
+class TestSlidingWindowThrottleAtOnePerHour:
+    @pytest.fixture(autouse=True)
+    def one_per_hour(self, settings: Any) -> None:
+        settings.REST_FRAMEWORK = {
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {
+                **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+                "test_scope": "1/hour",
+            },
+        }
+
+    def test_retry_after_ends_with_the_window_when_this_one_is_empty(self) -> None:
+        hour = 1_800_000_000.0 - 1_800_000_000.0 % 3600
+        assert allowed(hour + 3540)  # 59 minutes into an hour
+
+        refused = knock(hour + 3600 + 1800)  # half an hour into the next
+
+        # The next hour starts with only this hour's (zero) requests behind it.
+        assert not refused.allowed  # type: ignore[attr-defined]
+        assert refused.wait() == pytest.approx(1800)
+        assert allowed(hour + 7200)
