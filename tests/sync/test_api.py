@@ -119,6 +119,16 @@ class TestUserSync:
     def test_lists_each_changed_user_once_by_latest_change(self, key_client: APIClient) -> None:
         first, second = UserFactory(), UserFactory()
         queued_uuids()
+        from sync.models import UserChange
+
+        # Sign-ups in the past, so that the change below is later even on a clock that
+        # ticks in milliseconds.
+        UserChange.objects.filter(user_uuid=second.uuid).update(
+            queued_at=datetime(2020, 1, 2, tzinfo=UTC)
+        )
+        UserChange.objects.filter(user_uuid=first.uuid).update(
+            queued_at=datetime(2020, 1, 1, tzinfo=UTC)
+        )
         User.objects.filter(pk=first.pk).update(first_name="Changed")
 
         assert sync_results(key_client) == [str(second.uuid), str(first.uuid)]
