@@ -8,7 +8,8 @@ The throughput targets are CPU-bound: two sync workers on two cores, with wrk, P
 and Redis on the same cores. This isolates the worker's share: the process CPU time of
 each request (not wall time, so waiting on Postgres is excluded), as user 4037 of
 `seed_demo --users 1000000 --seed 1` (2,380 direct referrals). `--profile` prints a
-cProfile of the first path, sorted by cumulative time.
+cProfile of the first path by CPU time, sorted by cumulative time (SORT=tottime for own
+time).
 """
 
 import argparse

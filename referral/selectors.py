@@ -9,7 +9,6 @@ from uuid import UUID
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 
-from codes.models import ReferralCode
 from common.db import select_one, select_rows
 from referral.errors import ReferralsNotFoundError
 from users.models import User
@@ -82,14 +81,7 @@ def referral_list_direct_queryset(
     referrals = (
         User.objects.filter(referred_by=user)
         # Dicts, not models: building two model instances per row cost more than the query.
-        # A subquery, not a join: the paginator's COUNT keeps a join, which stops Postgres
-        # counting from users_user_referrals_idx alone (1.3 ms instead of 0.1 ms at 1,100).
-        .values(
-            *REFERRAL_FIELDS,
-            code=Subquery(
-                ReferralCode.objects.filter(pk=OuterRef("referred_with_code_id")).values("code")[:1]
-            ),
-        )
+        .values(*REFERRAL_FIELDS, code=F("referred_with_code__code"))
         .order_by("-date_joined", "-id")
     )
     if search:

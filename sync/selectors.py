@@ -24,6 +24,7 @@ from django.db.models import Max, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from common import locks
+from common.api import format_datetime
 from sync.models import UserChange
 from users.errors import UserNotFoundError
 from users.models import User
@@ -106,7 +107,7 @@ def _export_row(row: dict[str, Any]) -> dict[str, Any]:
         "phone": row["phone"] or "",
         "is_business_user": row["is_business_user"],
         "is_active": row["is_active"],
-        "date_joined": row["date_joined"].strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+        "date_joined": format_datetime(row["date_joined"]),
     }
 
 
