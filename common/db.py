@@ -1,9 +1,14 @@
+import json
+import re
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
+from uuid import UUID
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections
 from django.db.models import Field
+from rest_framework.settings import api_settings
 
 
 def violated_constraint(exc: IntegrityError, names: dict[str, str]) -> str | None:
@@ -82,3 +87,68 @@ def _converters(db: Any, fields: tuple[Field | None, ...]) -> list[tuple[int, An
                 columns.append((index, expression, converters))
         found[fields] = columns
     return found[fields]
+
+
+# Hot reads that only pass UUIDs and datetimes on to JSON can have the database render
+# them: building a UUID and a datetime per column and formatting them again cost more
+# CPU than the rest of a 100-row batch. Both snippets are for statements executed with
+# parameters (a literal % is written %%).
+
+
+def uuid_text_sql(column: str, vendor: str) -> str:
+    """SQL for the UUIDField `column` as text, as str(UUID) writes it (NULL stays NULL)."""
+    if vendor == "postgresql":
+        return f"{column}::text"
+    if vendor == "sqlite":
+        # Django keeps a UUID in SQLite as 32 lowercase hex digits.
+        parts = ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
+        return " || '-' || ".join(f"substr({column}, {start}, {size})" for start, size in parts)
+    raise NotImplementedError(f"uuid_text_sql: no SQL for {vendor}")
+
+
+# strftime directive -> Postgres to_char pattern; SQLite's strftime takes the directives.
+_TO_CHAR_PATTERNS = {"Y": "YYYY", "m": "MM", "d": "DD", "H": "HH24", "M": "MI", "S": "SS"}
+
+
+def datetime_text_sql(column: str, vendor: str) -> str:
+    """SQL for the DateTimeField `column` as text, as common.api.format_datetime renders
+    it (DATETIME_FORMAT, in UTC; NULL stays NULL)."""
+    output_format = api_settings.DATETIME_FORMAT
+    directives = re.findall(r"%(.)", output_format)
+    quoted = any(character in output_format for character in "'\"\\")
+    if quoted or any(directive not in _TO_CHAR_PATTERNS for directive in directives):
+        raise ImproperlyConfigured(
+            f"datetime_text_sql renders only %{', %'.join(_TO_CHAR_PATTERNS)} and no quotes; "
+            f"DATETIME_FORMAT is {output_format!r}"
+        )
+    if vendor == "postgresql":
+        pattern = "".join(
+            _TO_CHAR_PATTERNS[piece[1]] if piece.startswith("%") else f'"{piece}"'
+            for piece in re.findall(r"%.|[^%]+", output_format)
+        )
+        return f"to_char({column} AT TIME ZONE 'UTC', '{pattern}')"
+    if vendor == "sqlite":
+        # Django keeps a datetime in SQLite as UTC text that strftime reads.
+        return f"strftime('{output_format.replace('%', '%%')}', {column})"
+    raise NotImplementedError(f"datetime_text_sql: no SQL for {vendor}")
+
+
+def uuid_in_sql(vendor: str) -> str:
+    """SQL that tests a UUIDField for membership in one parameter, a `uuid_list_param`:
+    `f"WHERE uuid {uuid_in_sql(vendor)}"`. One parameter, however many UUIDs, keeps the
+    statement fixed (and prepared) and spares a placeholder per value."""
+    if vendor == "postgresql":
+        return "= ANY(%s::uuid[])"
+    if vendor == "sqlite":
+        return "IN (SELECT value FROM json_each(%s))"
+    raise NotImplementedError(f"uuid_in_sql: no SQL for {vendor}")
+
+
+def uuid_list_param(uuids: Iterable[UUID], vendor: str) -> str:
+    """The parameter of `uuid_in_sql`: a Postgres array literal, or a JSON array of the
+    32-digit form SQLite keeps."""
+    if vendor == "postgresql":
+        return "{" + ",".join(str(uuid) for uuid in uuids) + "}"
+    if vendor == "sqlite":
+        return json.dumps([uuid.hex for uuid in uuids])
+    raise NotImplementedError(f"uuid_list_param: no parameter for {vendor}")

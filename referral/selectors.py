@@ -4,12 +4,14 @@ is one indexed prefix range of `tree_path`, an upline is parsed from the user's 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 from uuid import UUID
 
+from django.db import connection
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 
-from common.db import select_one, select_rows
+from common.db import datetime_text_sql, select_one, select_rows, uuid_text_sql
 from referral.errors import ReferralsNotFoundError
 from users.models import User
 
@@ -19,7 +21,8 @@ REFERRAL_FIELDS = ("uuid", "username", "email", "phone", "first_name", "last_nam
 class DirectReferrals:
     """A user's direct referrals without a search, newest first, as something Django's
     paginator can count and slice: the same rows as `referral_list_direct`'s queryset,
-    read with two fixed statements.
+    read with two fixed statements, with `uuid` and `date_joined` already rendered as the
+    API writes them (text from the database).
 
     Every `/api/referrals/` request reads a page; as ORM queries the COUNT and the page
     cost more CPU to build and compile than Postgres spends on both (bench/README.md).
@@ -27,8 +30,8 @@ class DirectReferrals:
 
     _COUNT_SQL = "SELECT COUNT(*) FROM users_user WHERE referred_by_id = %s"
     _PAGE_SQL = """
-        SELECT referral.uuid, referral.username, referral.email, referral.phone,
-               referral.first_name, referral.last_name, referral.date_joined, used_code.code
+        SELECT {uuid}, referral.username, referral.email, referral.phone,
+               referral.first_name, referral.last_name, {date_joined}, used_code.code
         FROM users_user referral
         LEFT JOIN codes_referralcode used_code
           ON used_code.id = referral.referred_with_code_id
@@ -36,7 +39,6 @@ class DirectReferrals:
         ORDER BY referral.date_joined DESC, referral.id DESC
         LIMIT %s OFFSET %s
     """
-    _PAGE_FIELDS = [*(User._meta.get_field(name) for name in REFERRAL_FIELDS), None]
 
     def __init__(self, user: User) -> None:
         self.user_id = user.pk
@@ -54,8 +56,18 @@ class DirectReferrals:
         start, stop = window.start or 0, window.stop
         if start < 0 or stop < start:
             raise TypeError("DirectReferrals takes only [start:stop] slices")
-        rows = select_rows(self._PAGE_SQL, [self.user_id, stop - start, start], self._PAGE_FIELDS)
+        rows = select_rows(
+            self._page_sql(connection.vendor), [self.user_id, stop - start, start], []
+        )
         return [dict(zip(_REFERRAL_KEYS, row, strict=True)) for row in rows]
+
+    @classmethod
+    @cache
+    def _page_sql(cls, vendor: str) -> str:
+        return cls._PAGE_SQL.format(
+            uuid=uuid_text_sql("referral.uuid", vendor),
+            date_joined=datetime_text_sql("referral.date_joined", vendor),
+        )
 
 
 _REFERRAL_KEYS = (*REFERRAL_FIELDS, "code")

@@ -5,7 +5,9 @@ from datetime import datetime, timedelta
 import pytest
 
 from codes.models import ReferralCode
+from common.api import format_datetime
 from referral.selectors import DirectReferrals, referral_list_direct, referral_list_direct_queryset
+from referral.serializers import ReferralOutputSerializer
 from tests.users.factories import UserFactory
 from users.models import User
 
@@ -37,16 +39,20 @@ class TestDirectReferrals:
 
         assert fixed.count() == len(fixed) == orm.count() == 9
         for start, stop in [(0, 4), (4, 8), (8, 12), (12, 16)]:
-            assert fixed[start:stop] == list(orm[start:stop]), (start, stop)
+            rendered = ReferralOutputSerializer(fixed[start:stop], many=True).data
+            expected = ReferralOutputSerializer(orm[start:stop], many=True).data
+            assert rendered == expected, (start, stop)
+        assert len(fixed[0:4]) == 4
 
-    def test_rows_have_the_api_types(self, referrer: User) -> None:
-        row = DirectReferrals(referrer)[0:1][0]
-        expected = referral_list_direct_queryset(user=referrer)[0]
+    def test_reads_uuid_and_date_joined_as_the_api_writes_them(self, referrer: User) -> None:
+        rows = DirectReferrals(referrer)[0:20]
+        expected = list(referral_list_direct_queryset(user=referrer))
 
-        assert {key: type(value) for key, value in row.items()} == {
-            key: type(value) for key, value in expected.items()
-        }
-        assert row["date_joined"].tzinfo is not None
+        assert [row["uuid"] for row in rows] == [str(row["uuid"]) for row in expected]
+        assert [row["date_joined"] for row in rows] == [
+            format_datetime(row["date_joined"]) for row in expected
+        ]
+        assert rows[0].keys() == expected[0].keys()
 
     def test_refuses_anything_but_a_bounded_slice(self, referrer: User) -> None:
         with pytest.raises(TypeError):
