@@ -5,7 +5,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 
-from sync.selectors import EXPORT_FIELDS
 from users.models import User
 
 
@@ -17,6 +16,20 @@ class ReferenceView(APIView):
 
     def get(self, request: Request) -> Response:
         return Response(User.objects.values("uuid", "email", "username").get(uuid=request.user.id))
+
+
+# What the tree service's batch answers with, as ORM field names.
+EXPORT_FIELDS = (
+    "uuid",
+    "referred_by__uuid",
+    "email",
+    "first_name",
+    "last_name",
+    "phone",
+    "is_business_user",
+    "is_active",
+    "date_joined",
+)
 
 
 def reference_batch(request: HttpRequest) -> JsonResponse:

@@ -213,6 +213,8 @@ class TestUserDetail:
             "is_active": True,
             "date_joined": user.date_joined.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00"),
         }
+        # JSON true, not 1 (which Python also finds equal to True).
+        assert body["is_business_user"] is True and body["is_active"] is True
 
     def test_a_root_without_email_or_phone(self, key_client: APIClient) -> None:
         user = UserFactory(email=None)
@@ -236,6 +238,27 @@ class TestBatch:
         body = key_client.get("/api/users/batch/", {"uuids": ",".join(asked)}).json()
 
         assert [row["uuid"] for row in body["results"]] == [str(second.uuid), str(first.uuid)]
+
+    def test_rows_are_what_the_detail_answers(self, key_client: APIClient) -> None:
+        referrer = UserFactory()
+        invited = invite(referrer, phone="+79990001122", is_business_user=True)
+        User.objects.filter(pk=invited.pk).update(is_active=False)
+        root = UserFactory(email=None)
+        asked = [invited.uuid, root.uuid, referrer.uuid]
+
+        body = key_client.get("/api/users/batch/", {"uuids": ",".join(map(str, asked))}).json()
+
+        details = [key_client.get(f"/api/users/{uuid}/").json() for uuid in asked]
+        assert body["results"] == details
+        assert [(row["is_business_user"], row["is_active"]) for row in details] == [
+            (True, False),
+            (False, True),
+            (False, True),
+        ]
+        assert all(
+            type(row[flag]) is bool for row in details for flag in ("is_active", "is_business_user")
+        )
+        assert (details[0]["referred_by_uuid"], details[1]["email"]) == (str(referrer.uuid), "")
 
     def test_one_query_however_many_are_asked(
         self, key_client: APIClient, django_assert_max_num_queries
