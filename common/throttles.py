@@ -3,10 +3,10 @@
 DRF's SimpleRateThrottle keeps a list of every request's timestamp in one cache entry,
 read and rewritten whole by each request: the entry grows with the rate (1,200 floats for
 THROTTLE_USER), and two requests at once both read the old list, so neither is counted
-by the other. These keep one counter per fixed window instead, bumped with the cache's
-atomic `incr` (a single round trip on Redis, see common.cache), and weigh the previous
-window by how much of it still overlaps the sliding period. A burst across a window
-boundary therefore gets the configured rate, not twice it.
+by the other. These keep one counter per fixed window instead, bumped atomically (on
+Redis in one round trip with the read of the previous window: common.cache), and weigh
+the previous window by how much of it still overlaps the sliding period. A burst across
+a window boundary therefore gets the configured rate, not twice it.
 
 DRF also copies DEFAULT_THROTTLE_RATES into a class attribute at import time, so a changed
 setting would never reach it; these read the live settings instead.
@@ -24,6 +24,8 @@ from rest_framework.throttling import (
     SimpleRateThrottle,
     UserRateThrottle,
 )
+
+from common.cache import count_in_window
 
 
 class SlidingWindowMixin:
@@ -51,9 +53,11 @@ class SlidingWindowMixin:
         window = int(now // self.duration)
         self.elapsed = now - window * self.duration
         current_key = f"{key}:{window}"
-        # Counted before the decision, so that parallel requests each see the others.
-        self.current = self._increment(current_key)
-        self.previous = self.cache.get(f"{key}:{window - 1}", 0)
+        # Counted before the decision, so that parallel requests each see the others. A
+        # window lives two periods: it is the previous window during the second one.
+        self.current, self.previous = count_in_window(
+            self.cache, current_key, f"{key}:{window - 1}", timeout=2 * self.duration
+        )
         if self._estimate(self.current) <= self.num_requests:
             return True
         # A refused request is not counted: a client that keeps knocking while throttled
@@ -85,15 +89,6 @@ class SlidingWindowMixin:
     def _estimate(self, current: int) -> float:
         overlap = 1 - self.elapsed / self.duration
         return self.previous * overlap + current
-
-    def _increment(self, key: str) -> int:
-        # A window lives two periods: it is the previous window during the second one.
-        try:
-            return self.cache.incr(key)
-        except ValueError:
-            if self.cache.add(key, 1, timeout=2 * self.duration):
-                return 1
-            return self.cache.incr(key)  # another request created it meanwhile
 
 
 class AnonThrottle(SlidingWindowMixin, AnonRateThrottle):

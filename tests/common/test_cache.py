@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from common.cache import AtomicDatabaseCache, ReusingRedisCache
+from common.cache import AtomicDatabaseCache, ReusingRedisCache, count_in_window
 from tests.conftest import run_in_parallel
 
 
@@ -64,6 +64,50 @@ class TestDefaultCacheIncr:
 
         # Django's database cache would have reset it to the 300 s default.
         assert kept_longer_than(caches["default"], "hourly", 7000)
+
+
+@pytest.mark.django_db
+class TestCountInWindow:
+    """On the configured backend (one Lua script on Redis) and on the database cache."""
+
+    @pytest.fixture(params=["default", "database"])
+    def backend(self, request: pytest.FixtureRequest) -> Any:
+        if request.param == "database":
+            return request.getfixturevalue("database_cache")
+        return caches["default"]
+
+    def test_creates_then_counts_the_window_with_its_expiry(self, backend: Any) -> None:
+        assert count_in_window(backend, "window:2", "window:1", timeout=7200) == (1, 0)
+        assert count_in_window(backend, "window:2", "window:1", timeout=7200) == (2, 0)
+
+        assert backend.get("window:2") == 2
+        assert kept_longer_than(backend, "window:2", 7000)
+
+    def test_reads_the_previous_window(self, backend: Any) -> None:
+        backend.set("window:1", 41, timeout=60)
+        backend.set("window:2", 6, timeout=60)
+
+        assert count_in_window(backend, "window:2", "window:1", timeout=7200) == (7, 41)
+        assert backend.get("window:1") == 41
+        # An existing window keeps the expiry it was created with.
+        assert not kept_longer_than(backend, "window:2", 60)
+
+    def test_the_default_cache_proxy_takes_the_backends_own_path(self) -> None:
+        # DRF's throttles hold django.core.cache.cache, a proxy of the default backend.
+        assert count_in_window(cache, "proxy:2", "proxy:1", timeout=60) == (1, 0)
+        assert getattr(cache, "count_in_window", None) == getattr(
+            caches["default"], "count_in_window", None
+        )
+
+    @pytest.mark.django_db(transaction=True)
+    @pytest.mark.usefixtures("postgres_only")
+    def test_parallel_requests_are_all_counted(self, backend: Any) -> None:
+        results = run_in_parallel(
+            [lambda: count_in_window(backend, "busy:2", "busy:1", timeout=60) for _ in range(20)]
+        )
+
+        assert sorted(current for current, _ in results) == list(range(1, 21))
+        assert backend.get("busy:2") == 20
 
 
 @pytest.mark.django_db
