@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import Page, Paginator
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
@@ -83,7 +84,26 @@ class ExceptionFormatter(BaseExceptionFormatter):
         return errors
 
 
+class CountingPaginator(Paginator):
+    """Django's Paginator, reading a page and the total in one query when the object list
+    offers `page_and_count(offset, limit) -> (rows, total)`. Django's asks for the
+    count, then for the page: two round trips on the hottest list."""
+
+    def page(self, number: Any) -> Page:
+        page_and_count = getattr(self.object_list, "page_and_count", None)
+        try:
+            offset = (int(number) - 1) * self.per_page
+        except (TypeError, ValueError):
+            offset = -1
+        if page_and_count is None or "count" in self.__dict__ or offset < 0:
+            return super().page(number)  # Django's errors for a malformed number
+        rows, self.count = page_and_count(offset, self.per_page)  # count: cached_property
+        number = self.validate_number(number)  # past the last page: EmptyPage, as Django
+        return self._get_page(rows, number, self)
+
+
 class PageNumberPagination(pagination.PageNumberPagination):
+    django_paginator_class = CountingPaginator
     page_size_query_param = "page_size"
     max_page_size = 100
 

@@ -11,7 +11,7 @@ from uuid import UUID
 from django.db import connection
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 
-from common.db import datetime_text_sql, select_one, select_rows, uuid_text_sql
+from common.db import datetime_text_sql, select_rows, uuid_text_sql
 from referral.errors import ReferralsNotFoundError
 from users.models import User
 
@@ -21,31 +21,46 @@ REFERRAL_FIELDS = ("uuid", "username", "email", "phone", "first_name", "last_nam
 class DirectReferrals:
     """A user's direct referrals without a search, newest first, as something Django's
     paginator can count and slice: the same rows as `referral_list_direct`'s queryset,
-    read with two fixed statements, with `uuid` and `date_joined` already rendered as the
-    API writes them (text from the database).
+    with `uuid` and `date_joined` already rendered as the API writes them (text from the
+    database). `page_and_count` reads a page and the total in one statement, which
+    common.api.CountingPaginator uses.
 
     Every `/api/referrals/` request reads a page; as ORM queries the COUNT and the page
     cost more CPU to build and compile than Postgres spends on both (bench/README.md).
     """
 
-    _COUNT_SQL = "SELECT COUNT(*) FROM users_user WHERE referred_by_id = %s"
-    _PAGE_SQL = """
-        SELECT {uuid}, referral.username, referral.email, referral.phone,
-               referral.first_name, referral.last_name, {date_joined}, used_code.code
-        FROM users_user referral
-        LEFT JOIN codes_referralcode used_code
-          ON used_code.id = referral.referred_with_code_id
-        WHERE referral.referred_by_id = %s
-        ORDER BY referral.date_joined DESC, referral.id DESC
-        LIMIT %s OFFSET %s
+    # The total joined with the page, so an empty page still reads one row: the total.
+    _SQL = """
+        SELECT total.n, page.uuid, page.username, page.email, page.phone, page.first_name,
+               page.last_name, page.date_joined, page.code
+        FROM (SELECT COUNT(*) AS n FROM users_user WHERE referred_by_id = %s) total
+        LEFT JOIN (
+            SELECT {uuid} AS uuid, referral.username, referral.email, referral.phone,
+                   referral.first_name, referral.last_name, {date_joined} AS date_joined,
+                   used_code.code, referral.date_joined AS joined_at, referral.id
+            FROM users_user referral
+            LEFT JOIN codes_referralcode used_code
+              ON used_code.id = referral.referred_with_code_id
+            WHERE referral.referred_by_id = %s
+            ORDER BY referral.date_joined DESC, referral.id DESC
+            LIMIT %s OFFSET %s
+        ) page ON TRUE
+        ORDER BY page.joined_at DESC, page.id DESC
     """
 
     def __init__(self, user: User) -> None:
         self.user_id = user.pk
 
+    def page_and_count(self, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+        """`limit` rows from `offset`, and the number of all rows."""
+        rows = select_rows(
+            self._sql(connection.vendor), [self.user_id, self.user_id, limit, offset], []
+        )
+        page = [dict(zip(_REFERRAL_KEYS, row[1:], strict=True)) for row in rows if row[1]]
+        return page, int(rows[0][0])
+
     def count(self) -> int:
-        row = select_one(self._COUNT_SQL, [self.user_id], [None])
-        return int(row[0]) if row else 0
+        return self.page_and_count(0, 0)[1]
 
     def __len__(self) -> int:
         return self.count()
@@ -56,15 +71,12 @@ class DirectReferrals:
         start, stop = window.start or 0, window.stop
         if start < 0 or stop < start:
             raise TypeError("DirectReferrals takes only [start:stop] slices")
-        rows = select_rows(
-            self._page_sql(connection.vendor), [self.user_id, stop - start, start], []
-        )
-        return [dict(zip(_REFERRAL_KEYS, row, strict=True)) for row in rows]
+        return self.page_and_count(start, stop - start)[0]
 
     @classmethod
     @cache
-    def _page_sql(cls, vendor: str) -> str:
-        return cls._PAGE_SQL.format(
+    def _sql(cls, vendor: str) -> str:
+        return cls._SQL.format(
             uuid=uuid_text_sql("referral.uuid", vendor),
             date_joined=datetime_text_sql("referral.date_joined", vendor),
         )

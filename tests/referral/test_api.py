@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -95,6 +96,28 @@ class TestReferralList:
 
         assert (body["count"], len(body["results"])) == (3, 2)
         assert body["next"] is not None and body["previous"] is None
+
+    def test_every_page_and_past_the_last(self, user: User, auth_client: APIClient) -> None:
+        invited = [invite(user) for _ in range(3)]
+        newest_first = [str(referral.uuid) for referral in reversed(invited)]
+
+        def page(number: object) -> Any:
+            return auth_client.get("/api/referrals/", {"page_size": 2, "page": number})
+
+        second = page(2).json()
+        assert (second["count"], second["next"], second["previous"] is not None) == (3, None, True)
+        assert [row["uuid"] for row in page(1).json()["results"] + second["results"]] == (
+            newest_first
+        )
+        assert page("last").json() == second
+        assert page(3).status_code == 404
+        assert page("abc").status_code == 400
+
+    def test_an_empty_list(self, auth_client: APIClient) -> None:
+        body = auth_client.get("/api/referrals/").json()
+
+        assert body == {"count": 0, "next": None, "previous": None, "results": []}
+        assert auth_client.get("/api/referrals/", {"page": 2}).status_code == 404
 
     def test_needs_authentication(self, api_client: APIClient) -> None:
         assert api_client.get("/api/referrals/").status_code == 401
