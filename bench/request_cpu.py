@@ -64,7 +64,8 @@ def main() -> None:
             "wsgi.errors": sys.stderr,
         }
         status: list[str] = []
-        body = application(environ, lambda s, h, exc_info=None: status.append(s))
+        # Django never calls the write() that start_response should return.
+        body = application(environ, lambda s, h, exc_info=None: status.append(s))  # type: ignore[arg-type]
         b"".join(body)
         if hasattr(body, "close"):
             body.close()

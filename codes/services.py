@@ -115,11 +115,12 @@ def code_update(
     """Change a code's expiry, use limit or activity; re-activating it deactivates the
     owner's current code. Raises CodeExpiresInPastError, CodeMaxUsesBelowUsesError."""
     locks.advisory_lock(namespace=locks.CODE_OWNER, key=code.owner_id)
-    code = (
+    locked = (
         ReferralCode.objects.select_for_update().filter(pk=code.pk, deleted_at__isnull=True).first()
     )
-    if code is None:  # deleted since the caller read it
+    if locked is None:  # deleted since the caller read it
         raise CodeNotFoundError()
+    code = locked
     invalidated = [code.code]
     if expires_at is not _UNSET:
         if expires_at is not None and expires_at <= now:  # type: ignore[operator]

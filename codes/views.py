@@ -16,6 +16,7 @@ from codes.serializers import (
 )
 from codes.services import code_delete, code_issue, code_update
 from common.throttles import AnonThrottle, ScopedIPThrottle
+from users.authentication import authenticated_user
 
 
 class CodeListCreateView(ListAPIView):
@@ -23,8 +24,8 @@ class CodeListCreateView(ListAPIView):
 
     serializer_class = CodeOutputSerializer
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
-        return code_list_for_owner(owner=self.request.user)
+    def get_queryset(self):
+        return code_list_for_owner(owner=authenticated_user(self.request))
 
     @extend_schema(request=CodeCreateInputSerializer, responses={201: CodeOutputSerializer})
     def post(self, request: Request) -> Response:
@@ -34,7 +35,7 @@ class CodeListCreateView(ListAPIView):
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         code = code_issue(
-            owner=request.user,
+            owner=authenticated_user(request),
             now=timezone.now(),
             value=data.get("code"),
             expires_at=data.get("expires_at"),
@@ -50,7 +51,9 @@ class CodeDetailView(APIView):
     @extend_schema(responses={200: CodeOutputSerializer})
     def get(self, request: Request, code: str) -> Response:
         return Response(
-            CodeOutputSerializer(code_get_for_owner(owner=request.user, value=code)).data
+            CodeOutputSerializer(
+                code_get_for_owner(owner=authenticated_user(request), value=code)
+            ).data
         )
 
     @extend_schema(request=CodeUpdateInputSerializer, responses={200: CodeOutputSerializer})
@@ -59,7 +62,7 @@ class CodeDetailView(APIView):
         payload = CodeUpdateInputSerializer(data=request.data, partial=True)
         payload.is_valid(raise_exception=True)
         updated = code_update(
-            code=code_get_for_owner(owner=request.user, value=code),
+            code=code_get_for_owner(owner=authenticated_user(request), value=code),
             now=timezone.now(),
             **payload.validated_data,
         )
@@ -68,7 +71,10 @@ class CodeDetailView(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, code: str) -> Response:
         """Delete a code: it stops working and its string stays reserved."""
-        code_delete(code=code_get_for_owner(owner=request.user, value=code), now=timezone.now())
+        code_delete(
+            code=code_get_for_owner(owner=authenticated_user(request), value=code),
+            now=timezone.now(),
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -99,7 +99,8 @@ class CountingPaginator(Paginator):
             return super().page(number)  # Django's errors for a malformed number
         rows, self.count = page_and_count(offset, self.per_page)  # count: cached_property
         number = self.validate_number(number)  # past the last page: EmptyPage, as Django
-        return self._get_page(rows, number, self)
+        # Paginator's private _get_page, as its page() ends; django-stubs leave it out.
+        return self._get_page(rows, number, self)  # type: ignore[attr-defined]
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -117,7 +118,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
                 {
                     "page": [
                         exceptions.ErrorDetail(
-                            _("A page is a whole number from 1."), code="invalid"
+                            str(_("A page is a whole number from 1.")), code="invalid"
                         )
                     ]
                 }

@@ -9,6 +9,10 @@ handle on its pool, so one per pool is enough.
 
 Its `incr` also asks Redis once instead of twice (EXISTS, then INCRBY), and
 `count_in_window` does all of a throttle's cache work for a request in one round trip.
+
+The private API of Django's cache backends used here (RedisCacheClient's connection pools,
+client class and serializer, RedisCache's client, DatabaseCache's table) is absent from
+django-stubs, hence the attr-defined ignores.
 """
 
 import base64
@@ -29,11 +33,11 @@ class ReusingRedisCacheClient(RedisCacheClient):
         self._window_script: Any = None
 
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
-        index = self._get_connection_pool_index(write)
+        index = self._get_connection_pool_index(write)  # type: ignore[attr-defined]
         client = self._clients.get(index)
         if client is None:
-            client = self._clients[index] = self._client(
-                connection_pool=self._get_connection_pool(write)
+            client = self._clients[index] = self._client(  # type: ignore[attr-defined]
+                connection_pool=self._get_connection_pool(write)  # type: ignore[attr-defined]
             )
         return client
 
@@ -54,7 +58,7 @@ class ReusingRedisCacheClient(RedisCacheClient):
         current, previous = self._window_script(
             keys=[key, previous_key], args=[timeout], client=client
         )
-        return int(current), (0 if previous is None else int(self._serializer.loads(previous)))
+        return int(current), (0 if previous is None else int(self._serializer.loads(previous)))  # type: ignore[attr-defined]
 
 
 # INCRBY that, like Django's cache API, refuses to create a missing key, in one round trip.
@@ -85,7 +89,7 @@ class ReusingRedisCache(RedisCache):
         self._class = ReusingRedisCacheClient
 
     def count_in_window(self, key: str, previous_key: str, timeout: int) -> tuple[int, int]:
-        return self._cache.count_in_window(
+        return self._cache.count_in_window(  # type: ignore[attr-defined]
             self.make_and_validate_key(key), self.make_and_validate_key(previous_key), timeout
         )
 
@@ -121,7 +125,7 @@ class AtomicDatabaseCache(DatabaseCache):
         key = self.make_and_validate_key(key, version=version)
         db = router.db_for_write(self.cache_model_class)
         connection = connections[db]
-        table = connection.ops.quote_name(self._table)
+        table = connection.ops.quote_name(self._table)  # type: ignore[attr-defined]
         # SQLite takes its write lock at BEGIN (settings: transaction_mode IMMEDIATE).
         lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
         with transaction.atomic(using=db), connection.cursor() as cursor:

@@ -82,7 +82,9 @@ def _converters(db: Any, fields: tuple[Field | None, ...]) -> list[tuple[int, An
             if field is None:
                 continue
             expression = field.cached_col
-            converters = db.ops.get_db_converters(expression) + field.get_db_converters(db)
+            # Field.get_db_converters is Django's (what the compiler calls), absent from
+            # django-stubs.
+            converters = db.ops.get_db_converters(expression) + field.get_db_converters(db)  # type: ignore[attr-defined]
             if converters:
                 columns.append((index, expression, converters))
         found[fields] = columns

@@ -1,4 +1,9 @@
-"""Error response shapes that drf-standardized-errors does not ship (413, 503)."""
+"""Error response shapes that drf-standardized-errors does not ship (413, 503).
+
+The envelope's `errors` field shares its name with `Serializer.errors`. DRF's metaclass
+moves declared fields out of the class attributes, so the property is not shadowed at
+run time, but the stubs see an override, hence the assignment ignores.
+"""
 
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ServerErrorEnum
 from rest_framework import serializers
@@ -12,7 +17,7 @@ class Error413Serializer(serializers.Serializer):
 
 class ErrorResponse413Serializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
-    errors = Error413Serializer(many=True)
+    errors = Error413Serializer(many=True)  # type: ignore[assignment]
 
 
 class Error503Serializer(serializers.Serializer):
@@ -23,4 +28,4 @@ class Error503Serializer(serializers.Serializer):
 
 class ErrorResponse503Serializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=ServerErrorEnum.choices)
-    errors = Error503Serializer(many=True)
+    errors = Error503Serializer(many=True)  # type: ignore[assignment]

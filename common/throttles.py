@@ -40,7 +40,10 @@ class SlidingWindowMixin:
     get_cache_key: Any
 
     def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        if self.scope is None:
+            return None
+        # djangorestframework-stubs types the rates as numbers; DRF's are "100/hour" strings.
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)  # type: ignore[return-value]
 
     def allow_request(self, request: Any, view: Any) -> bool:
         if self.rate is None:
@@ -109,7 +112,10 @@ class ScopedIPThrottle(SlidingWindowMixin, ScopedRateThrottle):
         if not self.scope:
             return True
         self.rate = self.get_rate()
-        self.num_requests, self.duration = self.parse_rate(self.rate)
+        num_requests, duration = self.parse_rate(self.rate)
+        if num_requests is None or duration is None:
+            return True  # no rate for this scope: not throttled, as the mixin would answer
+        self.num_requests, self.duration = num_requests, duration
         return super().allow_request(request, view)
 
     def get_cache_key(self, request: Any, view: Any) -> str:

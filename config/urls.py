@@ -1,11 +1,11 @@
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from common import api
 from common.views import HealthcheckView
 
-api_patterns = [
+api_patterns: list[URLPattern | URLResolver] = [
     path("", include("users.urls")),
     path("", include("codes.urls")),
     path("", include("referral.urls")),

@@ -122,7 +122,7 @@ def referral_list_direct_queryset(
 
 def referral_list_for_user(
     *, viewer: User, target_uuid: UUID, search: str | None = None
-) -> QuerySet[User, dict[str, Any]]:
+) -> DirectReferrals | QuerySet[User, dict[str, Any]]:
     """Direct referrals of the user `target_uuid`, for that user, anyone in their upline
     and staff. Raises ReferralsNotFoundError for everyone else (their existence is not
     revealed)."""

@@ -26,6 +26,7 @@ from referral.serializers import (
     UplineOutputSerializer,
 )
 from referral.services import referral_enter_code
+from users.authentication import authenticated_user
 
 SEARCH_PARAMETER = OpenApiParameter(
     "search", str, description="Matches username, email, phone and names."
@@ -49,8 +50,10 @@ class ReferralListView(ListAPIView):
     def get(self, request: Request) -> Response:
         return super().get(request)
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
-        return referral_list_direct(user=self.request.user, search=_search(self.request))
+    def get_queryset(self):
+        return referral_list_direct(
+            user=authenticated_user(self.request), search=_search(self.request)
+        )
 
 
 class UserReferralListView(ListAPIView):
@@ -62,9 +65,11 @@ class UserReferralListView(ListAPIView):
     def get(self, request: Request, uuid: UUID) -> Response:
         return super().get(request, uuid)
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         return referral_list_for_user(
-            viewer=self.request.user, target_uuid=self.kwargs["uuid"], search=_search(self.request)
+            viewer=authenticated_user(self.request),
+            target_uuid=self.kwargs["uuid"],
+            search=_search(self.request),
         )
 
 
@@ -79,10 +84,12 @@ class ReferralTreeView(ListAPIView):
     def get(self, request: Request) -> Response:
         return super().get(request)
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         query = DownlineQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
-        return referral_downline(user=self.request.user, depth=query.validated_data["depth"])
+        return referral_downline(
+            user=authenticated_user(self.request), depth=query.validated_data["depth"]
+        )
 
 
 class ReferralStatsView(APIView):
@@ -90,7 +97,9 @@ class ReferralStatsView(APIView):
 
     @extend_schema(responses={200: ReferralStatsOutputSerializer})
     def get(self, request: Request) -> Response:
-        return Response(ReferralStatsOutputSerializer(referral_stats(user=request.user)).data)
+        return Response(
+            ReferralStatsOutputSerializer(referral_stats(user=authenticated_user(request))).data
+        )
 
 
 class ReferralUplineView(APIView):
@@ -98,7 +107,11 @@ class ReferralUplineView(APIView):
 
     @extend_schema(responses={200: UplineOutputSerializer(many=True)})
     def get(self, request: Request) -> Response:
-        return Response(UplineOutputSerializer(referral_upline(user=request.user), many=True).data)
+        return Response(
+            UplineOutputSerializer(
+                referral_upline(user=authenticated_user(request)), many=True
+            ).data
+        )
 
 
 class ReferrerSetView(APIView):
@@ -109,6 +122,8 @@ class ReferrerSetView(APIView):
         payload = ReferrerSetInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         user = referral_enter_code(
-            user=request.user, code_value=payload.validated_data["code"], now=timezone.now()
+            user=authenticated_user(request),
+            code_value=payload.validated_data["code"],
+            now=timezone.now(),
         )
         return Response(ReferrerSetOutputSerializer(user).data, status=status.HTTP_201_CREATED)

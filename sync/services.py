@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import cast
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef
@@ -11,7 +12,8 @@ from sync.models import UserChange
 
 def api_key_create(*, name: str, expiry_date: datetime | None = None) -> tuple[APIKey, str]:
     """A new key for the tree service; the raw key is returned once and only its hash kept."""
-    return APIKey.objects.create_key(name=name, expiry_date=expiry_date)
+    # create_key builds the manager's model, an APIKey; the library annotates its abstract base.
+    return cast(tuple[APIKey, str], APIKey.objects.create_key(name=name, expiry_date=expiry_date))
 
 
 def user_changes_purge(*, older_than: timedelta, now: datetime, batch_size: int = 10_000) -> int:

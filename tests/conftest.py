@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -18,6 +18,13 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from tests.users.factories import UserFactory
 from users.models import User
+
+if TYPE_CHECKING:
+    from rest_framework.response import _MonkeyPatchedResponse
+
+    # What APIClient's requests answer: DRF's Response with the test client's json(),
+    # wsgi_request and so on. The class exists only in djangorestframework-stubs.
+    ApiResponse = _MonkeyPatchedResponse
 
 DB_FIXTURES = {
     "db",
@@ -55,7 +62,7 @@ def api_client() -> APIClient:
 
 @pytest.fixture
 def user(db: None) -> User:
-    return UserFactory()
+    return UserFactory.create()
 
 
 def client_for(user: User) -> APIClient:
@@ -139,13 +146,16 @@ def fake_http() -> Iterator[FakeHttpService]:
     server.server_close()
 
 
-def run_in_parallel(functions: list[Callable[[], Any]]) -> list[Any]:
+def run_in_parallel(functions: list[Callable[..., Any]]) -> list[Any]:
     """Run callables in threads released together by a barrier, each on its own database
-    connection; returns each one's result or the exception it raised."""
+    connection; returns each one's result or the exception it raised.
+
+    Each is called without arguments; `...` lets through the `lambda n=n: ...` idiom,
+    whose default argument mypy cannot match against `Callable[[], Any]`."""
     barrier = threading.Barrier(len(functions))
     results: list[Any] = [None] * len(functions)
 
-    def worker(index: int, function: Callable[[], Any]) -> None:
+    def worker(index: int, function: Callable[..., Any]) -> None:
         barrier.wait()
         try:
             results[index] = function()

@@ -38,7 +38,7 @@ def _example_entries() -> dict[str, tuple[bool, str]]:
 def _literal_defaults() -> dict[str, tuple[str, Any]]:
     """NAME -> (cast, default) for env.<cast>("NAME", default=…) calls whose default is
     a constant expression (`24 * 60 * 60` included); derived defaults are left out."""
-    defaults = {}
+    defaults: dict[str, tuple[str, Any]] = {}
     for node in ast.walk(ast.parse(SETTINGS_SOURCE)):
         if not (
             isinstance(node, ast.Call)
@@ -48,6 +48,7 @@ def _literal_defaults() -> dict[str, tuple[str, Any]]:
             and node.func.attr in CASTS
             and node.args
             and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
         ):
             continue
         default = next((kw.value for kw in node.keywords if kw.arg == "default"), None)

@@ -76,7 +76,9 @@ class _UserFieldsCleaningMixin:
             raise ValidationError(_("Enter a valid phone number."), code="invalid") from exc
 
 
-class UserAdminCreationForm(_UserFieldsCleaningMixin, AdminUserCreationForm):
+# The mixin's clean_username returns None for "no username" (stored as NULL), which
+# django-stubs' UserCreationForm.clean_username -> str does not allow.
+class UserAdminCreationForm(_UserFieldsCleaningMixin, AdminUserCreationForm):  # type: ignore[misc]
     class Meta:
         model = User
         # Our own Meta drops Django's UsernameField, which cannot take the NULL that an
@@ -84,7 +86,8 @@ class UserAdminCreationForm(_UserFieldsCleaningMixin, AdminUserCreationForm):
         fields = ("email", "username", "phone")
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data  # what ModelForm.clean returns; typed without None
         if not cleaned.get("email") and not cleaned.get("phone"):
             raise ValidationError(
                 _("A user needs an email or a phone to sign in."), code="no_login"

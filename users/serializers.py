@@ -150,6 +150,8 @@ class TokenLogoutInputSerializer(serializers.Serializer):
 class PasswordResetConfirmInputSerializer(PasswordResetConfirmSerializer):
     """djoser's reset confirmation, with the user's UUID in `uid` (see users.emails)."""
 
+    initial_data: Any  # as DRF's Serializer declares it; djoser's subclass is untyped
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         try:
             user_uuid = uuid.UUID(djoser_utils.decode_uid(self.initial_data.get("uid", "")))

@@ -18,12 +18,15 @@ def _check_token_user(token: Token) -> None:
     user = User.objects.filter(
         **{api_settings.USER_ID_FIELD: token.payload.get(api_settings.USER_ID_CLAIM)}
     ).first()
+    # The messages stay lazy, as simplejwt's own do, so they render in the request's
+    # language; simplejwt annotates `detail` as `str` only, hence the arg-type ignores.
     if user is None or not user.is_active:
         raise AuthenticationFailed(
-            _("No active account found for the given token."), "no_active_account"
+            _("No active account found for the given token."),  # type: ignore[arg-type]
+            "no_active_account",
         )
     if token.payload.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):
-        raise InvalidToken(_("The password has changed since this token was issued."))
+        raise InvalidToken(_("The password has changed since this token was issued."))  # type: ignore[arg-type]
 
 
 class TokenRefreshInputSerializer(TokenRefreshSerializer):
@@ -41,7 +44,8 @@ class TokenRefreshInputSerializer(TokenRefreshSerializer):
                 .first()
             )
             if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
-                raise InvalidToken(_("Token is blacklisted"))
+                # A lazy message, as in _check_token_user.
+                raise InvalidToken(_("Token is blacklisted"))  # type: ignore[arg-type]
             BlacklistedToken.objects.create(token=outstanding)
             # The rest of simplejwt's rotation (its validate() would parse the token
             # again and now find it blacklisted).

@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
 
 from common.throttles import AnonThrottle, ScopedIPThrottle, UserThrottle
+from users.authentication import authenticated_user
 from users.selectors import user_profile_get
 from users.serializers import (
     TokenLogoutInputSerializer,
@@ -52,7 +53,9 @@ class UserMeView(APIView):
 
     @extend_schema(operation_id="users_me_retrieve", responses={200: UserProfileOutputSerializer})
     def get(self, request: Request) -> Response:
-        return Response(UserProfileOutputSerializer(user_profile_get(user=request.user)).data)
+        return Response(
+            UserProfileOutputSerializer(user_profile_get(user=authenticated_user(request))).data
+        )
 
     @extend_schema(
         operation_id="users_me_update",
@@ -63,13 +66,13 @@ class UserMeView(APIView):
         """Change username, names, email or phone. Other fields are read-only and ignored."""
         payload = UserUpdateInputSerializer(data=request.data, partial=True)
         payload.is_valid(raise_exception=True)
-        user = user_update(user=request.user, changes=payload.validated_data)
+        user = user_update(user=authenticated_user(request), changes=payload.validated_data)
         return Response(UserProfileOutputSerializer(user_profile_get(user=user)).data)
 
     @extend_schema(operation_id="users_me_deactivate", responses={204: None})
     def delete(self, request: Request) -> Response:
         """Deactivate my account: no sign-in, codes and tokens stop working at once."""
-        user_deactivate(user=request.user)
+        user_deactivate(user=authenticated_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -1,9 +1,12 @@
+from typing import cast
+
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
+from rest_framework_simplejwt.models import TokenUser
 
 from users.models import User
 
@@ -15,7 +18,8 @@ class ReferenceView(APIView):
     throttle_classes: list[type] = []
 
     def get(self, request: Request) -> Response:
-        return Response(User.objects.values("uuid", "email", "username").get(uuid=request.user.id))
+        user = cast(TokenUser, request.user)  # what JWTStatelessUserAuthentication sets
+        return Response(User.objects.values("uuid", "email", "username").get(uuid=user.id))
 
 
 # What the tree service's batch answers with, as ORM field names.

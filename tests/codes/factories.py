@@ -7,7 +7,7 @@ from codes.models import ReferralCode
 from tests.users.factories import UserFactory
 
 
-class ReferralCodeFactory(factory.django.DjangoModelFactory):
+class ReferralCodeFactory(factory.django.DjangoModelFactory[ReferralCode]):
     """An owner's new active code, issued through codes.services.code_issue."""
 
     class Meta:

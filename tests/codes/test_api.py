@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import pytest
 from django.db import IntegrityError, transaction
+from pytest_django import DjangoCaptureOnCommitCallbacks, Settings
 from rest_framework.test import APIClient
 
 from codes.models import ReferralCode
@@ -12,11 +14,15 @@ from tests.conftest import client_for
 from tests.users.factories import UserFactory
 from users.models import User
 
+if TYPE_CHECKING:
+    from tests.conftest import ApiResponse
+
+
 pytestmark = pytest.mark.django_db
 
 
-def only_error(response: object) -> dict:
-    errors = response.json()["errors"]  # type: ignore[attr-defined]
+def only_error(response: ApiResponse) -> dict:
+    errors = response.json()["errors"]
     assert len(errors) == 1, errors
     return errors[0]
 
@@ -66,7 +72,7 @@ class TestCodeCreate:
     def test_custom_code_is_unique_case_insensitively_deleted_ones_included(
         self, auth_client: APIClient
     ) -> None:
-        other = UserFactory()
+        other = UserFactory.create()
         taken = code_issue(owner=other, value="TAKEN1", now=datetime.now().astimezone())
         client_for(other).delete(f"/api/codes/{taken.code}/")
 
@@ -79,8 +85,8 @@ class TestCodeCreate:
         self, user: User, auth_client: APIClient
     ) -> None:
         before = active_codes(user)
-        UserFactory(referral_code=None)
-        code_issue(owner=UserFactory(), value="OTHERS", now=datetime.now().astimezone())
+        UserFactory.create(referral_code=None)
+        code_issue(owner=UserFactory.create(), value="OTHERS", now=datetime.now().astimezone())
 
         auth_client.post("/api/codes/", {"code": "others"}, format="json")
 
@@ -141,7 +147,7 @@ class TestCodeList:
 
 class TestCodeDetail:
     def test_another_users_code_is_404(self, auth_client: APIClient) -> None:
-        others = active_codes(UserFactory())[0]
+        others = active_codes(UserFactory.create())[0]
 
         for method in ("get", "patch", "delete"):
             response = getattr(auth_client, method)(f"/api/codes/{others}/", {}, format="json")
@@ -189,7 +195,7 @@ class TestCodeDetail:
         self, user: User, auth_client: APIClient
     ) -> None:
         code = active_codes(user)[0]
-        referee = UserFactory(referral_code=code)
+        referee = UserFactory.create(referral_code=code)
 
         response = auth_client.delete(f"/api/codes/{code}/")
 
@@ -201,7 +207,7 @@ class TestCodeDetail:
 
 class TestPublicLookup:
     def test_shows_a_usable_code_without_authentication(self, api_client: APIClient) -> None:
-        owner = UserFactory(username="anna")
+        owner = UserFactory.create(username="anna")
         code = active_codes(owner)[0]
 
         response = api_client.get(f"/api/referral-codes/{code.lower()}/")
@@ -214,7 +220,7 @@ class TestPublicLookup:
         }
 
     def test_username_is_empty_when_the_owner_has_none(self, api_client: APIClient) -> None:
-        code = active_codes(UserFactory(username=None))[0]
+        code = active_codes(UserFactory.create(username=None))[0]
 
         assert api_client.get(f"/api/referral-codes/{code}/").json()["referrer"] == {"username": ""}
 
@@ -230,7 +236,7 @@ class TestPublicLookup:
         auth_client: APIClient,
         api_client: APIClient,
         change: str,
-        django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+        django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
     ) -> None:
         code = active_codes(user)[0]
         assert api_client.get(f"/api/referral-codes/{code}/").status_code == 200  # now cached
@@ -252,8 +258,8 @@ class TestPublicLookup:
         user: User,
         auth_client: APIClient,
         api_client: APIClient,
-        django_capture_on_commit_callbacks,
-    ) -> None:  # type: ignore[no-untyped-def]
+        django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    ) -> None:
         code = active_codes(user)[0]
         api_client.get(f"/api/referral-codes/{code}/")
 
@@ -271,7 +277,7 @@ class TestPublicLookup:
             auth_client.delete(f"/api/codes/{code}/")
         elif change == "use_up":
             auth_client.patch(f"/api/codes/{code}/", {"max_uses": 1}, format="json")
-            UserFactory(referral_code=code)
+            UserFactory.create(referral_code=code)
         elif change == "expire_soon":
             future = (datetime.now().astimezone() + timedelta(hours=1)).isoformat()
             auth_client.patch(f"/api/codes/{code}/", {"expires_at": future}, format="json")
@@ -291,7 +297,7 @@ class TestPublicLookup:
         with pytest.raises(CodeNotFoundError):
             code_public_get(value=code.code, now=soon + timedelta(seconds=1))
 
-    def test_is_throttled_per_ip(self, api_client: APIClient, settings) -> None:  # type: ignore[no-untyped-def]
+    def test_is_throttled_per_ip(self, api_client: APIClient, settings: Settings) -> None:
         settings.REST_FRAMEWORK = {
             **settings.REST_FRAMEWORK,
             "DEFAULT_THROTTLE_RATES": {
@@ -365,9 +371,9 @@ class TestReviewRegressions:
         user: User,
         auth_client: APIClient,
         api_client: APIClient,
-        django_capture_on_commit_callbacks,
+        django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
         now: datetime,
-    ) -> None:  # type: ignore[no-untyped-def]
+    ) -> None:
         from django.core.cache import cache
 
         from codes.selectors import _public_entry_from_db, _public_entry_key

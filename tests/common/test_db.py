@@ -63,7 +63,7 @@ class TestTextSql:
 
     @pytest.mark.parametrize("moment", MOMENTS)
     def test_renders_as_python(self, moment: datetime) -> None:
-        user = UserFactory(now=moment)
+        user = UserFactory.create(now=moment)
         User.objects.filter(pk=user.pk).update(
             uuid=UUID("0a1b2c3d-4e5f-4a6b-8c9d-0e1f2a3b4c5d"), date_joined=moment
         )
@@ -76,8 +76,8 @@ class TestTextSql:
         )
 
     def test_renders_a_joined_uuid(self) -> None:
-        referrer = UserFactory()
-        user = UserFactory(referral_code=ReferralCode.objects.get(owner=referrer).code)
+        referrer = UserFactory.create()
+        user = UserFactory.create(referral_code=ReferralCode.objects.get(owner=referrer).code)
 
         assert self._rendered(user)[1] == str(referrer.uuid)
 
@@ -94,7 +94,7 @@ class TestTextSql:
             datetime_text_sql("date_joined", connection.vendor)
 
     def test_follows_the_setting(self) -> None:
-        user = UserFactory(now=MOMENTS[2])
+        user = UserFactory.create(now=MOMENTS[2])
         with override_settings(REST_FRAMEWORK={"DATETIME_FORMAT": "%d.%m.%Y %H:%M"}):
             date_sql = datetime_text_sql("date_joined", connection.vendor)
             (row,) = select_rows(f"SELECT {date_sql} FROM users_user WHERE id = %s", [user.pk], [])

@@ -1,16 +1,23 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
+from pytest_django import Settings
 from rest_framework.test import APIClient
+
+if TYPE_CHECKING:
+    from tests.conftest import ApiResponse
+
 
 pytestmark = pytest.mark.django_db
 
 
 def assert_envelope(
-    response: object, status: int, code: str, error_type: str = "client_error"
+    response: ApiResponse, status: int, code: str, error_type: str = "client_error"
 ) -> None:
-    assert response.status_code == status  # type: ignore[attr-defined]
-    body = response.json()  # type: ignore[attr-defined]
+    assert response.status_code == status
+    body = response.json()
     assert set(body) == {"type", "errors"}
     assert body["type"] == error_type
     assert body["errors"][0]["code"] == code
@@ -112,7 +119,7 @@ class TestReviewRegressions:
     def test_a_page_past_the_end_is_404(self, auth_client: APIClient) -> None:
         assert auth_client.get("/api/codes/", {"page": 50}).status_code == 404
 
-    def test_an_unreachable_cache_is_503(self, settings) -> None:  # type: ignore[no-untyped-def]
+    def test_an_unreachable_cache_is_503(self, settings: Settings) -> None:
         settings.CACHES = {
             "default": {
                 "BACKEND": "django.core.cache.backends.redis.RedisCache",

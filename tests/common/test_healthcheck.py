@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from pytest_django import Settings
 from rest_framework.test import APIClient
 
 pytestmark = pytest.mark.django_db
@@ -15,7 +16,9 @@ def test_ok_when_database_and_cache_answer(api_client: APIClient, method: str) -
     assert response.json() == {"status": "ok", "checks": {"database": "ok", "cache": "ok"}}
 
 
-def test_503_names_the_cache_when_it_is_unreachable(api_client: APIClient, settings) -> None:  # type: ignore[no-untyped-def]
+def test_503_names_the_cache_when_it_is_unreachable(
+    api_client: APIClient, settings: Settings
+) -> None:
     # A Redis client pointed at a closed local port: a real connection failure.
     settings.CACHES = {
         "default": {

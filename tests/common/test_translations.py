@@ -148,9 +148,10 @@ def _parse_mo(path: Path) -> dict[str, str]:
     with path.open("rb") as fp:
         translations = gettext.GNUTranslations(fp)
     catalog: dict[str, str] = {}
-    # GNUTranslations keeps its catalogue in `_catalog`: plain msgids map to their
-    # msgstr, plural entries are keyed (msgid, index); "" is the header.
-    for key, text in translations._catalog.items():
+    # GNUTranslations keeps its catalogue in `_catalog` (private, so not in typeshed):
+    # plain msgids map to their msgstr, plural entries are keyed (msgid, index); "" is
+    # the header.
+    for key, text in translations._catalog.items():  # type: ignore[attr-defined]
         if isinstance(key, tuple):
             msgid, index = key
             catalog[f"{msgid}\x00{index}"] = text

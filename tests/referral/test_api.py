@@ -1,16 +1,21 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 from django.utils import timezone
+from pytest_django import Settings
 from rest_framework.test import APIClient
 
 from codes.models import ReferralCode
 from tests.conftest import client_for
 from tests.users.factories import UserFactory
 from users.models import User
+
+if TYPE_CHECKING:
+    from tests.conftest import ApiResponse
+
 
 pytestmark = pytest.mark.django_db
 
@@ -20,19 +25,19 @@ def code_of(user: User) -> str:
 
 
 def invite(referrer: User, **fields: object) -> User:
-    return UserFactory(referral_code=code_of(referrer), **fields)
+    return UserFactory.create(referral_code=code_of(referrer), **fields)
 
 
 def chain(length: int) -> list[User]:
     """root -> child -> grandchild ..., `length` users."""
-    users = [UserFactory()]
+    users = [UserFactory.create()]
     for _ in range(length - 1):
         users.append(invite(users[-1]))
     return users
 
 
-def only_error(response: object) -> dict:
-    errors = response.json()["errors"]  # type: ignore[attr-defined]
+def only_error(response: ApiResponse) -> dict:
+    errors = response.json()["errors"]
     assert len(errors) == 1, errors
     return errors[0]
 
@@ -101,7 +106,7 @@ class TestReferralList:
         invited = [invite(user) for _ in range(3)]
         newest_first = [str(referral.uuid) for referral in reversed(invited)]
 
-        def page(number: object) -> Any:
+        def page(number: int | str) -> ApiResponse:
             return auth_client.get("/api/referrals/", {"page_size": 2, "page": number})
 
         second = page(2).json()
@@ -215,7 +220,7 @@ class TestUpline:
 class TestUserReferrals:
     def test_allowed_for_the_user_the_upline_and_staff(self) -> None:
         root, middle, leaf = chain(3)
-        staff = UserFactory(is_staff=True)
+        staff = UserFactory.create(is_staff=True)
 
         for viewer in (middle, root, staff):
             response = client_for(viewer).get(f"/api/users/{middle.uuid}/referrals/")
@@ -224,7 +229,7 @@ class TestUserReferrals:
 
     def test_404_for_the_downline_strangers_and_unknown_users(self) -> None:
         root, middle, leaf = chain(3)
-        stranger = UserFactory()
+        stranger = UserFactory.create()
 
         for viewer, target in (
             (leaf, middle.uuid),
@@ -239,6 +244,7 @@ class TestUserReferrals:
 class TestEnterReferrer:
     def test_sets_the_referrer_and_moves_my_subtree(self) -> None:
         new_root = chain(2)[1]  # someone who already has a referrer
+        assert new_root.referred_by is not None
         me, my_child, my_grandchild = chain(3)
         code = code_of(new_root)
 
@@ -264,7 +270,7 @@ class TestEnterReferrer:
         assert_tree_consistent()
 
     def test_counts_a_use_of_the_code(self, user: User, auth_client: APIClient) -> None:
-        referrer = UserFactory()
+        referrer = UserFactory.create()
 
         auth_client.post("/api/users/me/referrer/", {"code": code_of(referrer)}, format="json")
 
@@ -274,7 +280,7 @@ class TestEnterReferrer:
         _, me = chain(2)
 
         response = client_for(me).post(
-            "/api/users/me/referrer/", {"code": code_of(UserFactory())}, format="json"
+            "/api/users/me/referrer/", {"code": code_of(UserFactory.create())}, format="json"
         )
 
         assert (only_error(response)["code"], only_error(response)["attr"]) == (
@@ -311,7 +317,7 @@ class TestEnterReferrer:
     def test_refuses_unusable_codes(
         self, auth_client: APIClient, update: dict, expected: str
     ) -> None:
-        owner = UserFactory()
+        owner = UserFactory.create()
         ReferralCode.objects.filter(owner=owner).update(**update)
 
         response = auth_client.post(
@@ -326,7 +332,7 @@ class TestEnterReferrer:
 
         assert only_error(response)["code"] == expected
 
-    def test_refuses_a_chain_deeper_than_the_limit(self, settings) -> None:  # type: ignore[no-untyped-def]
+    def test_refuses_a_chain_deeper_than_the_limit(self, settings: Settings) -> None:
         settings.REFERRAL_MAX_DEPTH = 3
         deep = chain(4)[-1]  # depth 3
         me, _child = chain(2)

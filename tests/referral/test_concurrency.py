@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 
 
 def test_parallel_signups_with_a_limited_code_admit_exactly_max_uses() -> None:
-    owner = UserFactory()
+    owner = UserFactory.create()
     code = code_issue(owner=owner, max_uses=5, now=timezone.now())
 
     results = run_in_parallel(
@@ -45,7 +45,7 @@ def test_parallel_signups_with_a_limited_code_admit_exactly_max_uses() -> None:
 
 
 def test_two_users_entering_each_others_codes_at_once_link_only_one_way() -> None:
-    anna, boris = UserFactory(), UserFactory()
+    anna, boris = UserFactory.create(), UserFactory.create()
     anna_code, boris_code = code_of(anna), code_of(boris)
 
     results = run_in_parallel(
@@ -79,7 +79,7 @@ def test_crossing_moves_between_two_trees_cannot_close_a_cycle() -> None:
 
 
 def test_signups_under_a_tree_being_moved_land_on_the_new_paths() -> None:
-    target = UserFactory()
+    target = UserFactory.create()
     mover, mover_child = chain(2)
     child_code = code_of(mover_child)
 
@@ -102,7 +102,7 @@ def test_signups_under_a_tree_being_moved_land_on_the_new_paths() -> None:
 
 
 def test_two_parallel_code_creations_leave_one_active_code() -> None:
-    owner = UserFactory(referral_code=None)
+    owner = UserFactory.create(referral_code=None)
     ReferralCode.objects.filter(owner=owner).update(is_active=False)
 
     results = run_in_parallel(
@@ -135,7 +135,7 @@ def test_parallel_refreshes_with_one_token_issue_one_pair() -> None:
     from rest_framework.test import APIClient
     from rest_framework_simplejwt.tokens import RefreshToken
 
-    refresh = str(RefreshToken.for_user(UserFactory()))
+    refresh = str(RefreshToken.for_user(UserFactory.create()))
 
     results = run_in_parallel(
         [
@@ -162,7 +162,7 @@ def test_a_signup_waits_for_the_owners_deactivation_and_is_then_refused() -> Non
     from codes.errors import CodeInvalidError
     from users.services import user_deactivate
 
-    owner = UserFactory()
+    owner = UserFactory.create()
     code = code_of(owner)
     deactivated, release = threading.Event(), threading.Event()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from pytest_django import DjangoAssertNumQueries
 
 from tests.conftest import client_for
 from tests.referral.test_api import chain, invite
@@ -40,7 +41,7 @@ def queries_for(user: User, path: str) -> int:
 
 @pytest.mark.parametrize(("path", "expected"), ENDPOINTS.items())
 def test_query_count_does_not_grow_with_width_or_depth(path: str, expected: int) -> None:
-    small_root = UserFactory()
+    small_root = UserFactory.create()
     invite(small_root)
 
     big = chain(12)
@@ -63,7 +64,9 @@ def test_query_count_does_not_grow_with_width_or_depth(path: str, expected: int)
     assert small == wide == deep == expected
 
 
-def test_max_queries_pinned_with_pytest_django(django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
+def test_max_queries_pinned_with_pytest_django(
+    django_assert_max_num_queries: DjangoAssertNumQueries,
+) -> None:
     root = chain(8)[0]
     client = client_for(root)
     client.get("/api/referrals/tree/")

@@ -46,7 +46,7 @@ def expected_positions() -> dict[int, tuple[str, int]]:
 
 
 def test_seeded_forest_is_consistent(tmp_path: Path) -> None:
-    existing = UserFactory()
+    existing = UserFactory.create()
     report_path = tmp_path / "report.json"
 
     output = seed(300, seed=7, report=report_path)
@@ -70,6 +70,7 @@ def test_seeded_forest_is_consistent(tmp_path: Path) -> None:
     referred = seeded.filter(referred_by__isnull=False).select_related("referred_with_code")
     assert referred.exists()
     for user in referred:
+        assert user.referred_with_code is not None
         assert user.referred_with_code.owner_id == user.referred_by_id
         assert user.referred_at == user.date_joined
     assert not seeded.filter(referred_by__isnull=True, referred_with_code__isnull=False).exists()
@@ -83,7 +84,9 @@ def test_seeded_forest_is_consistent(tmp_path: Path) -> None:
     joined = list(seeded.order_by("pk").values_list("date_joined", flat=True))
     assert joined == sorted(joined)
     assert len(set(joined)) == len(joined)
-    assert seeded.first().check_password("demo-password")
+    first_seeded = seeded.first()
+    assert first_seeded is not None
+    assert first_seeded.check_password("demo-password")
 
     report = json.loads(report_path.read_text())
     deepest = User.objects.get(uuid=report["deepest_leaf"]["uuid"])
@@ -104,7 +107,7 @@ def test_seeding_again_and_signing_up_afterwards_do_not_collide() -> None:
     assert User.objects.count() == 200
     assert ReferralCode.objects.values("code").distinct().count() == 200
     # The sequences were moved past the seeded ids.
-    newcomer = UserFactory()
+    newcomer = UserFactory.create()
     assert newcomer.pk > max(User.objects.exclude(pk=newcomer.pk).values_list("pk", flat=True))
 
 

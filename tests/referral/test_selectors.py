@@ -14,7 +14,7 @@ from users.models import User
 
 def invite(referrer: User, **fields: object) -> User:
     code = ReferralCode.objects.get(owner=referrer, is_active=True).code
-    return UserFactory(referral_code=code, **fields)
+    return UserFactory.create(referral_code=code, **fields)
 
 
 @pytest.mark.django_db
@@ -23,7 +23,7 @@ class TestDirectReferrals:
 
     @pytest.fixture
     def referrer(self, now: datetime) -> User:
-        referrer = UserFactory()
+        referrer = UserFactory.create()
         same_instant = now - timedelta(days=1)
         for n in range(7):
             # Ties on date_joined are ordered by id, newest first.
@@ -31,7 +31,7 @@ class TestDirectReferrals:
         invite(referrer, username=None, email=None, first_name="Ёжик", now=now)
         without_code = invite(referrer, now=now - timedelta(hours=5))
         User.objects.filter(pk=without_code.pk).update(referred_with_code=None)
-        invite(UserFactory())  # someone else's referral
+        invite(UserFactory.create())  # someone else's referral
         return referrer
 
     def test_counts_and_pages_as_the_queryset(self, referrer: User) -> None:

@@ -12,8 +12,8 @@ from tests.users.factories import UserFactory
 @pytest.mark.django_db
 class TestReferralOutputSerializer:
     def test_renders_what_the_declared_fields_render(self) -> None:
-        referrer = UserFactory()
-        UserFactory(
+        referrer = UserFactory.create()
+        UserFactory.create(
             referral_code=ReferralCode.objects.get(owner=referrer).code,
             username="boris",
             phone="+79990001122",
@@ -29,8 +29,8 @@ class TestReferralOutputSerializer:
         assert rendered["code"] == ReferralCode.objects.get(owner=referrer).code
 
     def test_renders_missing_text_as_empty(self) -> None:
-        referrer = UserFactory()
-        UserFactory(
+        referrer = UserFactory.create()
+        UserFactory.create(
             referral_code=ReferralCode.objects.get(owner=referrer).code, username=None, email=None
         )
         (row,) = referral_list_direct(user=referrer)[0:20]

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.http import StreamingHttpResponse
+from pytest_django import DjangoAssertNumQueries, Settings
 from rest_framework.test import APIClient
 from rest_framework_api_key.models import APIKey
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 def invite(referrer: User, **fields: object) -> User:
-    return UserFactory(
+    return UserFactory.create(
         referral_code=ReferralCode.objects.get(owner=referrer, is_active=True).code, **fields
     )
 
@@ -28,7 +29,7 @@ def invite(referrer: User, **fields: object) -> User:
 def page_through(client: APIClient, limit: int) -> list[str]:
     """Every UUID of the queue, following `next` cursors (bounded: at most 50 pages)."""
     seen: list[str] = []
-    params: dict[str, object] = {"limit": limit}
+    params: dict[str, int | str] = {"limit": limit}
     for _ in range(50):
         body = client.get("/api/user-sync/", params).json()
         seen += body["results"]
@@ -38,11 +39,11 @@ def page_through(client: APIClient, limit: int) -> list[str]:
     raise AssertionError("paging did not end")
 
 
-def sync_results(client: APIClient, **params: object) -> list[str]:
+def sync_results(client: APIClient, **params: int | str) -> list[str]:
     queued_uuids()  # fire pending triggers of this test's transaction
     response = client.get("/api/user-sync/", params)
     assert response.status_code == 200
-    return json.loads(b"".join(response.streaming_content))["results"]
+    return json.loads(response.getvalue())["results"]  # the streamed content, joined
 
 
 class TestAuthentication:
@@ -78,7 +79,7 @@ class TestAuthentication:
         assert key_client.get("/api/user-sync/").status_code == 401
 
     def test_a_bearer_token_alone_is_401(self, api_client: APIClient) -> None:
-        user = UserFactory(is_staff=True)
+        user = UserFactory.create(is_staff=True)
         api_client.credentials(
             HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}"
         )
@@ -86,8 +87,8 @@ class TestAuthentication:
         assert api_client.get(f"/api/users/{user.uuid}/").status_code == 401
 
     def test_verification_is_cached(
-        self, key_client: APIClient, django_assert_max_num_queries
-    ) -> None:  # type: ignore[no-untyped-def]
+        self, key_client: APIClient, django_assert_max_num_queries: DjangoAssertNumQueries
+    ) -> None:
         key_client.get("/api/users/batch/?uuids=6f1c1c53-7d4a-4c9b-9f43-1b0f1f2f3a4b")
 
         # the batch query only (+ the key and throttle cache statements on the embedded default)
@@ -95,7 +96,7 @@ class TestAuthentication:
             key_client.get("/api/users/batch/?uuids=6f1c1c53-7d4a-4c9b-9f43-1b0f1f2f3a4b")
         assert not any("rest_framework_api_key" in q["sql"] for q in captured.captured_queries)
 
-    def test_throttled_per_key(self, key_client: APIClient, settings) -> None:  # type: ignore[no-untyped-def]
+    def test_throttled_per_key(self, key_client: APIClient, settings: Settings) -> None:
         settings.REST_FRAMEWORK = {
             **settings.REST_FRAMEWORK,
             "DEFAULT_THROTTLE_RATES": {
@@ -117,7 +118,7 @@ class TestAuthentication:
 
 class TestUserSync:
     def test_lists_each_changed_user_once_by_latest_change(self, key_client: APIClient) -> None:
-        first, second = UserFactory(), UserFactory()
+        first, second = UserFactory.create(), UserFactory.create()
         queued_uuids()
         from sync.models import UserChange
 
@@ -134,12 +135,12 @@ class TestUserSync:
         assert sync_results(key_client) == [str(second.uuid), str(first.uuid)]
 
     def test_since_filters_by_queue_time(self, key_client: APIClient) -> None:
-        old = UserFactory()
+        old = UserFactory.create()
         queued_uuids()
         from sync.models import UserChange
 
         UserChange.objects.update(queued_at=datetime(2020, 1, 1, tzinfo=UTC))
-        new = UserFactory()
+        new = UserFactory.create()
         since = int(datetime(2021, 1, 1, tzinfo=UTC).timestamp())
 
         assert sync_results(key_client, since=since) == [str(new.uuid)]
@@ -153,7 +154,7 @@ class TestUserSync:
         assert response.json()["errors"][0]["attr"] == "since"
 
     def test_the_answer_is_streamed(self, key_client: APIClient) -> None:
-        UserFactory()
+        UserFactory.create()
 
         response = key_client.get("/api/user-sync/")
 
@@ -161,7 +162,7 @@ class TestUserSync:
         assert response["Content-Type"] == "application/json"
 
     def test_paging_with_limit_and_cursor(self, key_client: APIClient) -> None:
-        users = [UserFactory() for _ in range(5)]
+        users = [UserFactory.create() for _ in range(5)]
         streamed = sync_results(key_client)
 
         # The unpaged answer's order: users changed in the same instant (a tie on SQLite's
@@ -174,13 +175,14 @@ class TestUserSync:
         assert key_client.get("/api/user-sync/", params).json()["errors"][0]["attr"] == "limit"
 
     def test_a_cursor_the_server_did_not_issue_is_400(self, key_client: APIClient) -> None:
-        response = key_client.get("/api/user-sync/", {"limit": 1, "cursor": "forged"})
+        query: dict[str, int | str] = {"limit": 1, "cursor": "forged"}
+        response = key_client.get("/api/user-sync/", query)
 
         assert response.status_code == 400
         assert response.json()["errors"][0]["attr"] == "cursor"
 
     def test_a_cursor_is_bound_to_its_since(self, key_client: APIClient) -> None:
-        UserFactory(), UserFactory()
+        UserFactory.create(), UserFactory.create()
         queued_uuids()
         cursor = key_client.get("/api/user-sync/", {"limit": 1}).json()["next"]
 
@@ -191,7 +193,7 @@ class TestUserSync:
 
 class TestUserDetail:
     def test_has_exactly_the_seed_fields(self, key_client: APIClient) -> None:
-        referrer = UserFactory()
+        referrer = UserFactory.create()
         user = invite(
             referrer,
             first_name="Иван",
@@ -217,7 +219,7 @@ class TestUserDetail:
         assert body["is_business_user"] is True and body["is_active"] is True
 
     def test_a_root_without_email_or_phone(self, key_client: APIClient) -> None:
-        user = UserFactory(email=None)
+        user = UserFactory.create(email=None)
 
         body = key_client.get(f"/api/users/{user.uuid}/").json()
 
@@ -232,7 +234,7 @@ class TestUserDetail:
 
 class TestBatch:
     def test_in_the_order_asked_each_once_missing_left_out(self, key_client: APIClient) -> None:
-        first, second = UserFactory(), UserFactory()
+        first, second = UserFactory.create(), UserFactory.create()
         asked = [str(second.uuid).upper(), str(uuid.uuid4()), str(first.uuid), str(second.uuid)]
 
         body = key_client.get("/api/users/batch/", {"uuids": ",".join(asked)}).json()
@@ -240,10 +242,10 @@ class TestBatch:
         assert [row["uuid"] for row in body["results"]] == [str(second.uuid), str(first.uuid)]
 
     def test_rows_are_what_the_detail_answers(self, key_client: APIClient) -> None:
-        referrer = UserFactory()
+        referrer = UserFactory.create()
         invited = invite(referrer, phone="+79990001122", is_business_user=True)
         User.objects.filter(pk=invited.pk).update(is_active=False)
-        root = UserFactory(email=None)
+        root = UserFactory.create(email=None)
         asked = [invited.uuid, root.uuid, referrer.uuid]
 
         body = key_client.get("/api/users/batch/", {"uuids": ",".join(map(str, asked))}).json()
@@ -261,9 +263,9 @@ class TestBatch:
         assert (details[0]["referred_by_uuid"], details[1]["email"]) == (str(referrer.uuid), "")
 
     def test_one_query_however_many_are_asked(
-        self, key_client: APIClient, django_assert_max_num_queries
-    ) -> None:  # type: ignore[no-untyped-def]
-        users = [UserFactory() for _ in range(30)]
+        self, key_client: APIClient, django_assert_max_num_queries: DjangoAssertNumQueries
+    ) -> None:
+        users = [UserFactory.create() for _ in range(30)]
         uuids = ",".join(str(u.uuid) for u in users)
         key_client.get("/api/users/batch/", {"uuids": uuids})
 
@@ -298,12 +300,13 @@ def test_purge_keeps_each_users_latest_change(now: datetime) -> None:
     from sync.models import UserChange
     from sync.services import user_changes_purge
 
-    user = UserFactory()
+    user = UserFactory.create()
     queued_uuids()
     User.objects.filter(pk=user.pk).update(first_name="Again")
     queued_uuids()
     UserChange.objects.update(queued_at=now - timedelta(days=40))
     latest = UserChange.objects.order_by("-id").first()
+    assert latest is not None
     UserChange.objects.filter(pk=latest.pk).update(queued_at=now - timedelta(days=39))
 
     deleted = user_changes_purge(older_than=timedelta(days=30), now=now)
@@ -313,7 +316,7 @@ def test_purge_keeps_each_users_latest_change(now: datetime) -> None:
 
 
 def test_paging_keeps_users_whose_changes_share_one_stamp(key_client: APIClient) -> None:
-    users = [UserFactory() for _ in range(6)]
+    users = [UserFactory.create() for _ in range(6)]
     queued_uuids()
     # One statement: on SQLite every trigger-written stamp of it is the same instant.
     User.objects.filter(pk__in=[u.pk for u in users]).update(is_business_user=True)
@@ -324,12 +327,12 @@ def test_paging_keeps_users_whose_changes_share_one_stamp(key_client: APIClient)
 def test_the_streamed_export_is_valid_json_across_write_batches(key_client: APIClient) -> None:
     from sync import views
 
-    users = [UserFactory() for _ in range(5)]
+    users = [UserFactory.create() for _ in range(5)]
     queued_uuids()
     batch_size, views._STREAM_BATCH = views._STREAM_BATCH, 2
     try:
         response = key_client.get("/api/user-sync/")
-        chunks = list(response.streaming_content)
+        chunks = list(response)  # a StreamingHttpResponse iterates its streaming_content
     finally:
         views._STREAM_BATCH = batch_size
 

@@ -25,7 +25,7 @@ def db_now() -> datetime:
 
 
 def test_a_change_committing_after_a_poll_began_is_in_the_next_poll() -> None:
-    user = UserFactory()
+    user = UserFactory.create()
     written, poll_done = threading.Event(), threading.Event()
 
     def slow_writer() -> None:
@@ -51,7 +51,7 @@ def test_a_change_committing_after_a_poll_began_is_in_the_next_poll() -> None:
 
 
 def test_a_poller_mirrors_every_change_made_while_it_polls() -> None:
-    users = [UserFactory() for _ in range(10)]
+    users = [UserFactory.create() for _ in range(10)]
     mirror: dict[str, str] = {}
 
     def writer(seed: int) -> None:

@@ -44,7 +44,7 @@ def server_tree() -> dict[str, str | None]:
 def test_the_reference_client_rebuilds_the_tree_while_writes_go_on(live_server: Any) -> None:
     sync_tree = reference_client()
     _key, raw_key = api_key_create(name="reference-client")
-    roots = [UserFactory() for _ in range(3)]
+    roots = [UserFactory.create() for _ in range(3)]
 
     def writer() -> None:
         people = list(roots)

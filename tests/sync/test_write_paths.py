@@ -47,8 +47,8 @@ def test_manager_create_user_and_createsuperuser() -> None:
 
 
 def test_entering_a_referrer_queues_the_user_but_not_their_subtree() -> None:
-    referrer, user = UserFactory(), UserFactory()
-    UserFactory(referral_code=code_of(user))  # user's child: its referrer does not change
+    referrer, user = UserFactory.create(), UserFactory.create()
+    UserFactory.create(referral_code=code_of(user))  # user's child: its referrer does not change
     mark = len(queued_uuids())
 
     referral_enter_code(user=user, code_value=code_of(referrer), now=timezone.now())
@@ -66,7 +66,7 @@ def test_entering_a_referrer_queues_the_user_but_not_their_subtree() -> None:
     ],
 )
 def test_profile_changes_of_synced_fields(field: str, value: str) -> None:
-    user = UserFactory()
+    user = UserFactory.create()
     mark = len(queued_uuids())
 
     user_update(user=user, changes={field: value})
@@ -76,7 +76,7 @@ def test_profile_changes_of_synced_fields(field: str, value: str) -> None:
 
 @pytest.mark.parametrize(("field", "value"), [("username", "renamed"), ("middle_name", "C")])
 def test_changes_the_tree_service_cannot_see_are_not_queued(field: str, value: str) -> None:
-    user = UserFactory()
+    user = UserFactory.create()
     mark = len(queued_uuids())
 
     user_update(user=user, changes={field: value})
@@ -87,7 +87,7 @@ def test_changes_the_tree_service_cannot_see_are_not_queued(field: str, value: s
 
 
 def test_deactivation_through_the_api() -> None:
-    user = UserFactory()
+    user = UserFactory.create()
     mark = len(queued_uuids())
 
     client_for(user).delete("/api/users/me/")
@@ -96,7 +96,7 @@ def test_deactivation_through_the_api() -> None:
 
 
 def test_bulk_update() -> None:
-    users = [UserFactory() for _ in range(3)]
+    users = [UserFactory.create() for _ in range(3)]
     mark = len(queued_uuids())
 
     User.objects.filter(pk__in=[u.pk for u in users]).update(is_business_user=True)
@@ -106,7 +106,7 @@ def test_bulk_update() -> None:
 
 def test_admin_change_form() -> None:
     admin = User.objects.create_superuser(email="admin@example.com", password="x")
-    user = UserFactory()
+    user = UserFactory.create()
     mark = len(queued_uuids())
     client = Client()
     client.force_login(admin)
@@ -133,7 +133,7 @@ def test_admin_change_form() -> None:
 
 
 def test_hard_delete_queues_the_uuid() -> None:
-    user = UserFactory()
+    user = UserFactory.create()
     ReferralCode.objects.filter(owner=user).delete()
     mark = len(queued_uuids())
 
@@ -149,7 +149,7 @@ def test_seed_demo_command() -> None:
 
 
 def test_a_rolled_back_change_is_not_queued() -> None:
-    user = UserFactory()
+    user = UserFactory.create()
     mark = len(queued_uuids())
 
     with pytest.raises(RuntimeError), transaction.atomic():

@@ -8,8 +8,11 @@ from users.models import User
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
-    """A user created through the real sign-up service (tree position, first code)."""
+class UserFactory(factory.django.DjangoModelFactory[User]):
+    """A user created through the real sign-up service (tree position, first code).
+
+    Call `UserFactory.create(...)`: factory-boy types `create()` as returning a User, but
+    not the `UserFactory(...)` shorthand, which mypy sees as a factory instance."""
 
     class Meta:
         model = User

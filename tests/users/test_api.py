@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import pytest
 from django.core import mail
+from pytest_django import DjangoCaptureOnCommitCallbacks, Settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -14,18 +16,22 @@ from tests.conftest import client_for
 from tests.users.factories import DEFAULT_PASSWORD, UserFactory
 from users.models import User
 
+if TYPE_CHECKING:
+    from tests.conftest import ApiResponse
+
+
 pytestmark = pytest.mark.django_db
 
 STRONG_PASSWORD = "s3cret-Passw0rd!"
 
 
-def register(client: APIClient, **fields: object) -> object:
+def register(client: APIClient, **fields: object) -> ApiResponse:
     body = {"email": "new@example.com", "password": STRONG_PASSWORD, **fields}
     return client.post("/api/users/", body, format="json")
 
 
-def only_error(response: object) -> dict:
-    errors = response.json()["errors"]  # type: ignore[attr-defined]
+def only_error(response: ApiResponse) -> dict:
+    errors = response.json()["errors"]
     assert len(errors) == 1, errors
     return errors[0]
 
@@ -51,7 +57,7 @@ class TestRegister:
         assert response.json()["email"] == "Anna.K@example.com"
 
     def test_rejects_an_email_taken_in_another_case(self, api_client: APIClient) -> None:
-        UserFactory(email="taken@example.com")
+        UserFactory.create(email="taken@example.com")
 
         response = register(api_client, email="TAKEN@example.com")
 
@@ -63,7 +69,7 @@ class TestRegister:
         }
 
     def test_rejects_a_phone_taken_in_another_notation(self, api_client: APIClient) -> None:
-        UserFactory(phone="+79991112233")
+        UserFactory.create(phone="+79991112233")
 
         response = register(api_client, phone="8 999 111-22-33")
 
@@ -72,7 +78,7 @@ class TestRegister:
         assert only_error(response)["code"] == "unique"
 
     def test_rejects_a_username_taken_in_another_case(self, api_client: APIClient) -> None:
-        UserFactory(username="Anna")
+        UserFactory.create(username="Anna")
 
         response = register(api_client, username="anna")
 
@@ -103,7 +109,7 @@ class TestRegister:
         }
 
     def test_makes_the_code_owner_the_referrer(self, api_client: APIClient) -> None:
-        referrer = UserFactory(username="anna")
+        referrer = UserFactory.create(username="anna")
         code = ReferralCode.objects.get(owner=referrer, is_active=True)
 
         response = register(api_client, referral_code=code.code.lower())
@@ -131,7 +137,7 @@ class TestRegister:
     def test_refuses_a_code_that_cannot_be_used(
         self, api_client: APIClient, setup: str, expected_code: str
     ) -> None:
-        owner = UserFactory()
+        owner = UserFactory.create()
         code = ReferralCode.objects.get(owner=owner, is_active=True)
         value = code.code
         if setup == "unknown":
@@ -157,8 +163,8 @@ class TestRegister:
         assert not User.objects.filter(email="new@example.com").exists()
 
     def test_without_signup_codes_setting_gives_no_code(
-        self, api_client: APIClient, settings
-    ) -> None:  # type: ignore[no-untyped-def]
+        self, api_client: APIClient, settings: Settings
+    ) -> None:
         settings.REFERRAL_CODE_ON_SIGNUP = False
 
         response = register(api_client)
@@ -166,7 +172,9 @@ class TestRegister:
         assert response.status_code == 201
         assert response.json()["referral_code"] is None
 
-    def test_is_throttled_per_ip_with_retry_after(self, api_client: APIClient, settings) -> None:  # type: ignore[no-untyped-def]
+    def test_is_throttled_per_ip_with_retry_after(
+        self, api_client: APIClient, settings: Settings
+    ) -> None:
         settings.REST_FRAMEWORK = {
             **settings.REST_FRAMEWORK,
             "DEFAULT_THROTTLE_RATES": {
@@ -186,7 +194,7 @@ class TestRegister:
 
 class TestJwt:
     def test_create_with_email_in_any_case(self, api_client: APIClient) -> None:
-        UserFactory(email="anna@example.com")
+        UserFactory.create(email="anna@example.com")
 
         response = api_client.post(
             "/api/auth/jwt/create/",
@@ -201,7 +209,7 @@ class TestJwt:
     def test_create_refuses_bad_credentials_with_401(
         self, api_client: APIClient, case: str
     ) -> None:
-        user = UserFactory(email="anna@example.com", is_active=case != "inactive")
+        user = UserFactory.create(email="anna@example.com", is_active=case != "inactive")
         email = "nobody@example.com" if case == "unknown_email" else user.email
         password = "wrong" if case == "wrong_password" else DEFAULT_PASSWORD
 
@@ -263,7 +271,7 @@ class TestJwt:
         assert response.status_code == 401
         assert only_error(response)["code"] == "token_not_valid"
 
-    def test_login_is_throttled(self, api_client: APIClient, settings) -> None:  # type: ignore[no-untyped-def]
+    def test_login_is_throttled(self, api_client: APIClient, settings: Settings) -> None:
         settings.REST_FRAMEWORK = {
             **settings.REST_FRAMEWORK,
             "DEFAULT_THROTTLE_RATES": {
@@ -320,12 +328,12 @@ class TestPasswords:
     def test_reset_round_trip_uses_the_uuid_and_the_token_is_single_use(
         self, api_client: APIClient
     ) -> None:
-        user = UserFactory(email="anna@example.com")
+        user = UserFactory.create(email="anna@example.com")
         refresh = str(RefreshToken.for_user(user))
 
         api_client.post("/api/users/reset_password/", {"email": "anna@example.com"}, format="json")
         link = re.search(
-            r"password/reset/confirm/(?P<uid>[^/\s]+)/(?P<token>[^/\s]+)", mail.outbox[0].body
+            r"password/reset/confirm/(?P<uid>[^/\s]+)/(?P<token>[^/\s]+)", str(mail.outbox[0].body)
         )
         assert link is not None
         body = {**link.groupdict(), "new_password": "Brand-new-Secret-1"}
@@ -343,7 +351,7 @@ class TestPasswords:
         assert user.check_password("Brand-new-Secret-1")
 
     def test_reset_email_follows_the_request_language(self, api_client: APIClient) -> None:
-        UserFactory(email="anna@example.com")
+        UserFactory.create(email="anna@example.com")
 
         api_client.post(
             "/api/users/reset_password/",
@@ -352,15 +360,15 @@ class TestPasswords:
             HTTP_ACCEPT_LANGUAGE="ru",
         )
 
-        assert re.search("[а-яА-Я]", mail.outbox[0].subject + mail.outbox[0].body)
+        assert re.search("[а-яА-Я]", str(mail.outbox[0].subject) + str(mail.outbox[0].body))
 
 
 class TestMe:
     def test_shows_referrer_code_and_count(self) -> None:
-        referrer = UserFactory(username="anna")
+        referrer = UserFactory.create(username="anna")
         code = ReferralCode.objects.get(owner=referrer, is_active=True)
-        user = UserFactory(referral_code=code.code)
-        UserFactory(referral_code=ReferralCode.objects.get(owner=user, is_active=True).code)
+        user = UserFactory.create(referral_code=code.code)
+        UserFactory.create(referral_code=ReferralCode.objects.get(owner=user, is_active=True).code)
 
         body = client_for(user).get("/api/users/me/").json()
 
@@ -372,9 +380,11 @@ class TestMe:
         assert body["referrals_count"] == 1
         assert body["referral_code"]["share_url"].endswith(f"?ref={body['referral_code']['code']}")
 
-    def test_shows_the_active_code_expiry_in_the_api_format(self, now: datetime, settings) -> None:  # type: ignore[no-untyped-def]
+    def test_shows_the_active_code_expiry_in_the_api_format(
+        self, now: datetime, settings: Settings
+    ) -> None:
         settings.SHARE_URL_TEMPLATE = "https://shop.example/join?ref={code}"
-        user = UserFactory()
+        user = UserFactory.create()
         code_issue(
             owner=user,
             now=now,
@@ -418,7 +428,7 @@ class TestMe:
         assert str(user.uuid) != "00000000-0000-4000-8000-000000000000"
 
     def test_patch_rejects_a_taken_email(self, auth_client: APIClient) -> None:
-        UserFactory(email="taken@example.com")
+        UserFactory.create(email="taken@example.com")
 
         response = auth_client.patch(
             "/api/users/me/", {"email": "Taken@Example.com"}, format="json"
@@ -427,9 +437,11 @@ class TestMe:
         assert (only_error(response)["code"], only_error(response)["attr"]) == ("unique", "email")
 
     def test_delete_deactivates_and_kills_tokens_and_codes(
-        self, api_client: APIClient, django_capture_on_commit_callbacks
-    ) -> None:  # type: ignore[no-untyped-def]
-        user = UserFactory()
+        self,
+        api_client: APIClient,
+        django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    ) -> None:
+        user = UserFactory.create()
         code = ReferralCode.objects.get(owner=user, is_active=True)
         refresh = str(RefreshToken.for_user(user))
         access = str(RefreshToken.for_user(user).access_token)

@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
+from pytest_django import Settings
 from rest_framework.test import APIClient
 
 from tests.conftest import FakeHttpService
 from users.models import User
 
+if TYPE_CHECKING:
+    from tests.conftest import ApiResponse
+
+
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def hunter(fake_http: FakeHttpService, settings) -> FakeHttpService:  # type: ignore[no-untyped-def]
+def hunter(fake_http: FakeHttpService, settings: Settings) -> FakeHttpService:
     settings.HUNTER_API_KEY = "test-key"
     settings.HUNTER_API_URL = fake_http.url + "v2/email-verifier"
     settings.HUNTER_TIMEOUT = 0.5
     return fake_http
 
 
-def register(client: APIClient, email: str = "new@example.com") -> object:
+def register(client: APIClient, email: str = "new@example.com") -> ApiResponse:
     return client.post(
         "/api/users/", {"email": email, "password": "s3cret-Passw0rd!"}, format="json"
     )
@@ -62,8 +69,8 @@ def test_fails_open_when_hunter_cannot_answer(
     api_client: APIClient,
     hunter: FakeHttpService,
     failure: str,
-    settings,
-    caplog,  # type: ignore[no-untyped-def]
+    settings: Settings,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     if failure == "http_500":
         hunter.answer_json({"errors": [{"id": "server_error"}]}, status=500)
@@ -104,7 +111,9 @@ def test_failures_are_not_cached(api_client: APIClient, hunter: FakeHttpService)
     assert len(hunter.requests) == 2
 
 
-def test_no_key_means_no_check(api_client: APIClient, fake_http: FakeHttpService, settings) -> None:  # type: ignore[no-untyped-def]
+def test_no_key_means_no_check(
+    api_client: APIClient, fake_http: FakeHttpService, settings: Settings
+) -> None:
     settings.HUNTER_API_KEY = ""
     settings.HUNTER_API_URL = fake_http.url
 

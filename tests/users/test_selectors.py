@@ -4,6 +4,7 @@ import uuid
 from datetime import datetime, timedelta
 
 import pytest
+from pytest_django import Settings
 
 from codes.models import ReferralCode
 from codes.services import code_issue
@@ -19,8 +20,8 @@ FIELDS = [field.attname for field in User._meta.concrete_fields]
 @pytest.mark.django_db
 class TestUserGetByUuid:
     def test_loads_every_field_as_the_orm_does(self) -> None:
-        referrer = UserFactory(is_business_user=True)
-        user = UserFactory(
+        referrer = UserFactory.create(is_business_user=True)
+        user = UserFactory.create(
             referral_code=ReferralCode.objects.get(owner=referrer).code, phone="+79990001122"
         )
         expected = User.objects.get(pk=user.pk)
@@ -35,7 +36,7 @@ class TestUserGetByUuid:
         assert loaded.referred_by == referrer
 
     def test_loads_an_inactive_user(self) -> None:
-        user = UserFactory()
+        user = UserFactory.create()
         user_deactivate(user=user)
 
         assert user_get_by_uuid(uuid=user.uuid).is_active is False
@@ -44,7 +45,7 @@ class TestUserGetByUuid:
         "public_id", ["0b7e4c1a-2f3d-4e5f-8a9b-0c1d2e3f4a5b", "not-a-uuid", ""]
     )
     def test_refuses_an_unknown_or_malformed_id(self, public_id: str) -> None:
-        UserFactory()
+        UserFactory.create()
 
         with pytest.raises(UserNotFoundError):
             user_get_by_uuid(uuid=public_id)
@@ -52,9 +53,9 @@ class TestUserGetByUuid:
 
 @pytest.mark.django_db
 class TestUserProfileGet:
-    def test_without_referrer_or_code(self, settings) -> None:  # type: ignore[no-untyped-def]
+    def test_without_referrer_or_code(self, settings: Settings) -> None:
         settings.REFERRAL_CODE_ON_SIGNUP = False
-        user = UserFactory()
+        user = UserFactory.create()
 
         profile = user_profile_get(user=user)
 
@@ -64,32 +65,33 @@ class TestUserProfileGet:
         assert profile.referrals_count == 0
 
     def test_with_referrer_active_code_and_referrals(self, now: datetime) -> None:
-        referrer = UserFactory(username=None)
+        referrer = UserFactory.create(username=None)
         used = ReferralCode.objects.get(owner=referrer)
-        user = UserFactory(referral_code=used.code)
+        user = UserFactory.create(referral_code=used.code)
         expires_at = (now + timedelta(days=3)).replace(microsecond=0)
         active = code_issue(owner=user, now=now, value="SHARE123", expires_at=expires_at)
         for _ in range(3):
-            UserFactory(referral_code=active.code)
+            UserFactory.create(referral_code=active.code)
 
         profile = user_profile_get(user=user)
 
         assert profile.referred_by == ProfileReferrer(referrer.uuid, "", used.code)
         assert isinstance(profile.referred_by.uuid, uuid.UUID)
         assert profile.referral_code == ProfileCode("SHARE123", expires_at)
+        assert profile.referral_code.expires_at is not None
         assert profile.referral_code.expires_at.tzinfo is not None
         assert profile.referral_code.share_url.endswith("?ref=SHARE123")
         assert profile.referrals_count == 3
 
     def test_shows_only_the_active_code(self, now: datetime) -> None:
-        user = UserFactory()
+        user = UserFactory.create()
         code_issue(owner=user, now=now, value="OLDCODE1")
         code_issue(owner=user, now=now, value="NEWCODE1")
 
         assert user_profile_get(user=user).referral_code == ProfileCode("NEWCODE1", None)
 
     def test_refuses_a_deleted_user(self) -> None:
-        user = UserFactory()
+        user = UserFactory.create()
         User.objects.filter(pk=user.pk).update(referred_by=None)
         ReferralCode.objects.filter(owner=user).delete()
         User.objects.filter(pk=user.pk).delete()

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from pytest_django import Settings
 from rest_framework import serializers
 
 from codes.models import ReferralCode
@@ -21,8 +22,8 @@ def rendered_by_fields(profile: object) -> dict:
 @pytest.mark.django_db
 class TestUserProfileOutputSerializer:
     def test_renders_what_the_declared_fields_render(self, now: datetime) -> None:
-        referrer = UserFactory(username="anna")
-        user = UserFactory(
+        referrer = UserFactory.create(username="anna")
+        user = UserFactory.create(
             referral_code=ReferralCode.objects.get(owner=referrer).code,
             phone="+79990001122",
             middle_name="Petrovich",
@@ -30,7 +31,7 @@ class TestUserProfileOutputSerializer:
         )
         expires_at = datetime(2031, 1, 2, 3, 4, 5, tzinfo=UTC)
         code_issue(owner=user, now=now, value="WINTER26", expires_at=expires_at)
-        UserFactory(referral_code="WINTER26")
+        UserFactory.create(referral_code="WINTER26")
         profile = user_profile_get(user=user)
 
         rendered = UserProfileOutputSerializer(profile).data
@@ -39,9 +40,9 @@ class TestUserProfileOutputSerializer:
         assert rendered["referral_code"]["expires_at"] == "2031-01-02T03:04:05+00:00"
         assert rendered["referrals_count"] == 1
 
-    def test_renders_missing_parts_as_the_contract_says(self, settings) -> None:  # type: ignore[no-untyped-def]
+    def test_renders_missing_parts_as_the_contract_says(self, settings: Settings) -> None:
         settings.REFERRAL_CODE_ON_SIGNUP = False
-        user = UserFactory(username=None, email=None, phone="+79990001122")
+        user = UserFactory.create(username=None, email=None, phone="+79990001122")
         user.phone = None
         profile = user_profile_get(user=user)
 

@@ -412,11 +412,11 @@ def _bulk_create(table: TableLoad, progress: Callable[[int], None]) -> None:
     for row in table.rows():
         batch.append(model(**dict(zip(table.columns, row, strict=True))))
         if len(batch) == BATCH_SIZE:
-            model.objects.bulk_create(batch)
+            model._default_manager.bulk_create(batch)
             done += len(batch)
             progress(done)
             batch = []
-    model.objects.bulk_create(batch)
+    model._default_manager.bulk_create(batch)
     progress(done + len(batch))
 
 
@@ -446,9 +446,10 @@ def _existing_contacts() -> dict[str, set[str]]:
     usernames = users.filter(username__isnull=False).values_list("username", flat=True)
     phones = users.filter(phone__startswith="+79").values_list("phone", flat=True)
     return {
-        "email": {email.lower() for email in emails},
-        "username": {username.lower() for username in usernames},
-        "phone": set(phones),
+        # The columns are nullable; the filters above leave out NULL, which the types miss.
+        "email": {email.lower() for email in emails if email is not None},
+        "username": {username.lower() for username in usernames if username is not None},
+        "phone": {phone for phone in phones if phone is not None},
     }
 
 
