@@ -1,5 +1,4 @@
 from django.urls import path
-from djoser.views import UserViewSet
 
 from users import views
 
@@ -10,17 +9,17 @@ urlpatterns = [
     path("users/me/", views.UserMeView.as_view(), name="user-me"),
     path(
         "users/set_password/",
-        UserViewSet.as_view({"post": "set_password"}),
+        views.UserPasswordViewSet.as_view({"post": "set_password"}),
         name="user-set-password",
     ),
     path(
         "users/reset_password/",
-        UserViewSet.as_view({"post": "reset_password"}),
+        views.UserPasswordViewSet.as_view({"post": "reset_password"}),
         name="user-reset-password",
     ),
     path(
         "users/reset_password_confirm/",
-        UserViewSet.as_view({"post": "reset_password_confirm"}),
+        views.UserPasswordViewSet.as_view({"post": "reset_password_confirm"}),
         name="user-reset-password-confirm",
     ),
     path("auth/jwt/create/", views.TokenCreateView.as_view(), name="jwt-create"),

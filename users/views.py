@@ -1,5 +1,7 @@
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from djoser import views as djoser_views
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_standardized_errors.openapi import AutoSchema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -76,19 +78,55 @@ class UserMeView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class TokenCreateView(jwt_views.TokenObtainPairView):
-    """Sign in with email and password; answers an access and a refresh token."""
+class CredentialsSchema(AutoSchema):
+    """For views that authenticate nobody yet answer 401 for bad credentials or tokens,
+    which drf-standardized-errors documents only for views with authentication classes."""
 
+    def _should_add_http401_error_response(self) -> bool:
+        return True
+
+
+class TokenCreateView(jwt_views.TokenObtainPairView):
+    """Sign in with email and password; answers an access and a refresh token (401 for
+    wrong credentials or an inactive user)."""
+
+    schema = CredentialsSchema()
     throttle_classes = [AnonThrottle, UserThrottle, ScopedIPThrottle]
     throttle_scope = "login"
 
 
 class TokenRefreshView(jwt_views.TokenRefreshView):
-    """Trade a refresh token for a new access and refresh token; the old one is ended."""
+    """Trade a refresh token for a new access and refresh token; the old one is ended
+    (401 for an ended, expired or malformed refresh token)."""
+
+    schema = CredentialsSchema()
 
 
 class TokenVerifyView(jwt_views.TokenVerifyView):
     """Check that a token is valid: 200 `{}`, or 401."""
+
+    schema = CredentialsSchema()
+
+
+@extend_schema_view(
+    set_password=extend_schema(
+        description="Change my password. Ends all my refresh tokens.",
+        responses={204: None},
+    ),
+    reset_password=extend_schema(
+        description="Email a one-time reset link to an active user; 204 whether or not "
+        "the email is known.",
+        responses={204: None},
+    ),
+    reset_password_confirm=extend_schema(
+        description="Set a new password with the uid and token of the reset link. Ends all "
+        "the user's refresh tokens; a used or stale token is 400.",
+        responses={204: None},
+    ),
+)
+class UserPasswordViewSet(djoser_views.UserViewSet):
+    """djoser's password actions, answering 204 without a body (only these three are
+    routed: users/urls.py)."""
 
 
 class TokenLogoutView(APIView):

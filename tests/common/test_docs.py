@@ -43,3 +43,24 @@ def test_schema_documents_the_error_envelope(api_client: APIClient) -> None:
     register = schema["paths"]["/api/users/"]["post"]["responses"]
     assert "400" in register and "201" in register
     assert "X-API-Key" not in str(schema["paths"].get("/api/users/me/", {}))
+
+
+@pytest.mark.parametrize(
+    ("path", "success", "documented_error"),
+    [
+        ("/api/users/set_password/", "204", "400"),
+        ("/api/users/reset_password/", "204", "400"),
+        ("/api/users/reset_password_confirm/", "204", "400"),
+        ("/api/auth/jwt/create/", "200", "401"),
+        ("/api/auth/jwt/refresh/", "200", "401"),
+        ("/api/auth/jwt/verify/", "200", "401"),
+    ],
+)
+def test_schema_documents_what_the_endpoint_answers(
+    api_client: APIClient, path: str, success: str, documented_error: str
+) -> None:
+    response = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+
+    answers = response.json()["paths"][path]["post"]["responses"]
+    assert success in answers and documented_error in answers
+    assert not ({"200", "204"} - {success}) & answers.keys()
