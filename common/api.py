@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from drf_standardized_errors.formatter import ExceptionFormatter as BaseExceptionFormatter
 from drf_standardized_errors.formatter import flatten_errors
@@ -48,6 +50,25 @@ def domain_error_to_api_exception(exc: DomainError) -> exceptions.APIException:
     return api_exc
 
 
+class ThrottledError(exceptions.Throttled):
+    """DRF's Throttled, with its wait in a sentence that translates.
+
+    DRF formats the wait into its message before looking the message up, so the lookup
+    never matches and the second sentence stays English in every language."""
+
+    def __init__(self, wait: float) -> None:
+        seconds = math.ceil(wait)
+        super().__init__(
+            detail=ngettext(
+                "Request was throttled. Try again in %(wait)d second.",
+                "Request was throttled. Try again in %(wait)d seconds.",
+                seconds,
+            )
+            % {"wait": seconds}
+        )
+        self.wait = seconds  # Retry-After
+
+
 class ExceptionHandler(BaseExceptionHandler):
     """drf-standardized-errors' handler, taught our domain errors and Django's own."""
 
@@ -58,6 +79,9 @@ class ExceptionHandler(BaseExceptionHandler):
             return exceptions.ValidationError(detail=get_error_detail(exc))
         if isinstance(exc, RequestDataTooBig):
             return PayloadTooLarge()
+        wait = getattr(exc, "wait", None)  # DRF's Throttled sets it; its stubs omit it
+        if isinstance(exc, exceptions.Throttled) and wait is not None:
+            return ThrottledError(wait)
         if isinstance(
             exc, OperationalError | InterfaceError | RedisConnectionError | RedisTimeoutError
         ):

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.utils import translation
+from pytest_django import Settings
 from rest_framework.test import APIClient
 
 from common.errors import DomainError
@@ -200,3 +201,33 @@ def test_api_answers_validation_errors_in_russian() -> None:
     assert response.status_code == 400, response.content
     detail = response.json()["errors"][0]["detail"]
     assert CYRILLIC.search(detail), detail
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", r"^Request was throttled\. Try again in (\d+) seconds?\.$"),
+        ("ru", r"^Слишком много запросов\. Повторите через (\d+) секунд[уы]?\.$"),
+    ],
+)
+def test_throttled_answer_is_wholly_in_the_asked_language(
+    settings: Settings, language: str, expected: str
+) -> None:
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "code_lookup": "1/hour",
+        },
+    }
+    client = APIClient()
+    client.get("/api/referral-codes/NOSUCHCODE/", HTTP_ACCEPT_LANGUAGE=language)
+
+    response = client.get("/api/referral-codes/NOSUCHCODE/", HTTP_ACCEPT_LANGUAGE=language)
+
+    assert response.status_code == 429
+    error = response.json()["errors"][0]
+    match = re.match(expected, error["detail"])
+    assert match, error["detail"]
+    assert (error["code"], match.group(1)) == ("throttled", response["Retry-After"])
