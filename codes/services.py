@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import enum
 import secrets
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Literal
 
 from django.conf import settings
 from django.core.cache import cache
@@ -25,7 +27,15 @@ from users.models import User
 
 GENERATED_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 _GENERATE_ATTEMPTS = 10
-_UNSET = object()
+
+
+class _Unset(enum.Enum):
+    """Not given (None means "no limit"): a one-member enum, so type checkers narrow on it."""
+
+    UNSET = enum.auto()
+
+
+_UNSET = _Unset.UNSET
 # How Postgres and SQLite name the unique constraint on the code string.
 _CODE_UNIQUE = {"codes_referralcode_code_key": "code", "codes_referralcode.code": "code"}
 
@@ -108,9 +118,9 @@ def code_update(
     *,
     code: ReferralCode,
     now: datetime,
-    expires_at: datetime | object | None = _UNSET,
-    max_uses: int | object | None = _UNSET,
-    is_active: bool | object = _UNSET,
+    expires_at: datetime | Literal[_Unset.UNSET] | None = _UNSET,
+    max_uses: int | Literal[_Unset.UNSET] | None = _UNSET,
+    is_active: bool | Literal[_Unset.UNSET] = _UNSET,
 ) -> ReferralCode:
     """Change a code's expiry, use limit or activity; re-activating it deactivates the
     owner's current code. Raises CodeExpiresInPastError, CodeMaxUsesBelowUsesError."""
@@ -123,13 +133,13 @@ def code_update(
     code = locked
     invalidated = [code.code]
     if expires_at is not _UNSET:
-        if expires_at is not None and expires_at <= now:  # type: ignore[operator]
+        if expires_at is not None and expires_at <= now:
             raise CodeExpiresInPastError()
-        code.expires_at = expires_at  # type: ignore[assignment]
+        code.expires_at = expires_at
     if max_uses is not _UNSET:
-        if max_uses is not None and max_uses < code.uses:  # type: ignore[operator]
+        if max_uses is not None and max_uses < code.uses:
             raise CodeMaxUsesBelowUsesError()
-        code.max_uses = max_uses  # type: ignore[assignment]
+        code.max_uses = max_uses
     if is_active is True and not code.is_active:
         invalidated += _deactivate_active_codes(owner=code.owner)
     if is_active is not _UNSET:

@@ -163,6 +163,8 @@ def user_deactivate(*, user: User) -> None:
 def token_blacklist(*, raw_refresh: str) -> None:
     """End one refresh token (logout). Raises RefreshTokenInvalidError."""
     try:
+        # simplejwt annotates its `token` argument as a Token, yet takes (and its own
+        # serializers pass) the encoded string.
         RefreshToken(raw_refresh).blacklist()  # type: ignore[arg-type]
     except TokenError as exc:
         raise RefreshTokenInvalidError() from exc
