@@ -95,8 +95,9 @@ def user_sync_page(
 # The tree service's view of a user, read by hand-written SQL: its pollers ask for batches
 # of 100 over and over, and as an ORM query with a UUID and a datetime built per row and
 # formatted again, a batch cost half again the CPU of a bare Django view (bench/README.md).
-# The database renders UUIDs and dates as the API writes them (common.db).
-_EXPORT_KEYS = (
+# The database renders UUIDs and dates as the API writes them (common.db). EXPORT_KEYS:
+# the fields of a user the tree service sees, in the seed's order.
+EXPORT_KEYS = (
     "uuid",
     "referred_by_uuid",
     "email",
@@ -143,7 +144,7 @@ def _export_rows(uuids: list[UUID]) -> dict[str, dict[str, Any]]:
     rows = select_rows(
         _export_sql(connection.vendor), [uuid_list_param(uuids, connection.vendor)], _EXPORT_FIELDS
     )
-    return {row[0]: dict(zip(_EXPORT_KEYS, row, strict=True)) for row in rows}
+    return {row[0]: dict(zip(EXPORT_KEYS, row, strict=True)) for row in rows}
 
 
 def user_export_get(*, uuid: UUID) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 from rest_framework_simplejwt.models import TokenUser
 
+from sync.selectors import EXPORT_KEYS
 from users.models import User
 
 
@@ -23,16 +24,8 @@ class ReferenceView(APIView):
 
 
 # What the tree service's batch answers with, as ORM field names.
-EXPORT_FIELDS = (
-    "uuid",
-    "referred_by__uuid",
-    "email",
-    "first_name",
-    "last_name",
-    "phone",
-    "is_business_user",
-    "is_active",
-    "date_joined",
+EXPORT_FIELDS = tuple(
+    "referred_by__uuid" if key == "referred_by_uuid" else key for key in EXPORT_KEYS
 )
 
 
