@@ -3,6 +3,8 @@ in the same transaction; writes to other fields do not."""
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 from django.contrib.admin.sites import site as admin_site
 from django.core.management import call_command
@@ -13,6 +15,7 @@ from rest_framework.test import APIClient
 
 from codes.models import ReferralCode
 from referral.services import referral_enter_code
+from sync.selectors import EXPORT_KEYS
 from tests.conftest import client_for
 from tests.sync.conftest import queued_uuids
 from tests.users.factories import UserFactory
@@ -157,3 +160,15 @@ def test_a_rolled_back_change_is_not_queued() -> None:
         raise RuntimeError("abort")
 
     assert queued_since(mark) == []
+
+
+def test_the_triggers_watch_every_column_the_export_reads() -> None:
+    # The migration keeps its own list (migrations never import app code); this binds it
+    # to what the tree service is sent, so a field added to one is not missed by the other.
+    triggers = importlib.import_module("sync.migrations.0002_user_change_triggers")
+    columns = {field.name: field.column for field in User._meta.concrete_fields}
+    exported_columns = {
+        columns["referred_by" if key == "referred_by_uuid" else key] for key in EXPORT_KEYS
+    }
+
+    assert exported_columns == set(triggers.SYNCED)
