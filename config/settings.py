@@ -272,17 +272,11 @@ SIMPLE_JWT = {
     "TOKEN_VERIFY_SERIALIZER": "users.tokens.TokenVerifyInputSerializer",
 }
 
+# djoser renders the password-reset email (users.emails); the endpoints are ours.
 DJOSER = {
-    "LOGIN_FIELD": "email",
     "PASSWORD_RESET_CONFIRM_URL": env.str(
         "DJOSER_PASSWORD_RESET_CONFIRM_URL", default="password/reset/confirm/{uid}/{token}"
     ),
-    "PASSWORD_RESET_SHOW_EMAIL_NOT_FOUND": False,
-    "SERIALIZERS": {
-        "password_reset_confirm": "users.serializers.PasswordResetConfirmInputSerializer",
-        "password_reset_confirm_retype": "users.serializers.PasswordResetConfirmInputSerializer",
-    },
-    "EMAIL": {"password_reset": "users.emails.PasswordResetEmail"},
 }
 
 _ERROR_ENUMS = "drf_standardized_errors.openapi_serializers"

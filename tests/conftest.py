@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import socketserver
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
+from pytest_django import Settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -140,6 +142,91 @@ def fake_http() -> Iterator[FakeHttpService]:
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
     )
     thread.start()
+    yield service
+    service.hang.set()
+    server.shutdown()
+    server.server_close()
+
+
+@dataclass
+class FakeSmtpService:
+    """A local SMTP server: `failure` None accepts and records every message; otherwise
+    "refuse" answers 421 at the greeting, "reject" 451 to MAIL FROM, "garbage" greets with
+    a line that is not SMTP, "hang" never greets (the client meets its own timeout)."""
+
+    host: str
+    port: int
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    failure: str | None = None
+    hang: threading.Event = field(default_factory=threading.Event)
+
+
+@pytest.fixture
+def fake_smtp(settings: Settings) -> Iterator[FakeSmtpService]:
+    """A real SMTP server on 127.0.0.1, with Django's SMTP backend pointed at it."""
+    service: FakeSmtpService
+
+    class Handler(socketserver.StreamRequestHandler):
+        def reply(self, line: str) -> None:
+            self.wfile.write(line.encode() + b"\r\n")
+
+        def handle(self) -> None:
+            if service.failure == "hang":
+                service.hang.wait(timeout=30)
+                return
+            if service.failure in ("refuse", "garbage"):
+                self.reply(
+                    "421 4.3.2 Service not available" if service.failure == "refuse" else "oops"
+                )
+                return
+            self.reply("220 fake.smtp ESMTP")
+            sender, in_data = "", False
+            recipients: list[str] = []
+            lines: list[str] = []
+            for raw in self.rfile:
+                line = raw.decode("utf-8", "replace").rstrip("\r\n")
+                if in_data:
+                    if line == ".":
+                        in_data = False
+                        service.messages.append(
+                            {"from": sender, "to": recipients, "data": "\n".join(lines)}
+                        )
+                        self.reply("250 2.0.0 queued")
+                    else:
+                        lines.append(line[1:] if line.startswith("..") else line)
+                    continue
+                verb = line[:4].upper()
+                if verb in ("EHLO", "HELO"):
+                    self.reply("250 fake.smtp")
+                elif verb == "MAIL":
+                    if service.failure == "reject":
+                        self.reply("451 4.3.0 Try again later")
+                        continue
+                    sender, recipients = line[10:].strip("<>"), []
+                    self.reply("250 2.1.0 OK")
+                elif verb == "RCPT":
+                    recipients.append(line[8:].strip("<>"))
+                    self.reply("250 2.1.5 OK")
+                elif verb == "DATA":
+                    in_data, lines = True, []
+                    self.reply("354 End data with <CR><LF>.<CR><LF>")
+                elif verb == "QUIT":
+                    self.reply("221 2.0.0 Bye")
+                    return
+                else:  # RSET, NOOP
+                    self.reply("250 2.0.0 OK")
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    service = FakeSmtpService(host="127.0.0.1", port=server.server_address[1])
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = service.host, service.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER, settings.EMAIL_TIMEOUT = "", 0.5
     yield service
     service.hang.set()
     server.shutdown()

@@ -24,3 +24,11 @@ class RefreshTokenInvalidError(DomainError):
     code = "token_not_valid"
     status_code = 401
     default_detail = _("Token is invalid or expired")
+
+
+class PasswordResetTokenInvalidError(DomainError):
+    """A reset link's token that is wrong, used (the password changed since) or stale."""
+
+    code = "invalid_token"
+    default_detail = _("Invalid token for given user.")
+    default_attr = "token"

@@ -117,3 +117,13 @@ def user_profile_get(*, user: User) -> UserProfile:
         referral_code=ProfileCode(active_code, expires_at) if active_code is not None else None,
         referrals_count=referrals_count,
     )
+
+
+def user_for_password_reset(*, email: str) -> User | None:
+    """The active user with this email (compared case-insensitively) who has a usable
+    password, or None."""
+    try:
+        user = User.objects.get_by_natural_key(email)
+    except User.DoesNotExist:
+        return None
+    return user if user.is_active and user.has_usable_password() else None

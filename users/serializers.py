@@ -1,21 +1,21 @@
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.contrib.auth import password_validation
+from django.contrib.auth.tokens import default_token_generator
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from djoser import utils as djoser_utils
-from djoser.serializers import PasswordResetConfirmSerializer
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
 from common.api import format_datetime
+from users.errors import PasswordResetTokenInvalidError, UserNotFoundError
 from users.models import User
 from users.phones import InvalidPhoneError, phone_normalize
-from users.selectors import UserProfile
+from users.selectors import UserProfile, user_get_by_uuid
 
 
 class PhoneField(serializers.CharField):
@@ -45,11 +45,12 @@ class UsernameField(serializers.CharField):
         super().__init__(**kwargs)
 
 
-def _validate_password_for(password: str, user: User) -> None:
+def _validate_password_for(password: str, user: User, *, attr: str = "password") -> None:
+    """Django's password validators, keeping their codes (`password_too_short`, …)."""
     try:
         password_validation.validate_password(password, user=user)
     except DjangoValidationError as exc:
-        raise serializers.ValidationError({"password": get_error_detail(exc)}) from exc
+        raise serializers.ValidationError({attr: get_error_detail(exc)}) from exc
 
 
 class UserRegisterInputSerializer(serializers.Serializer):
@@ -147,19 +148,48 @@ class TokenLogoutInputSerializer(serializers.Serializer):
     refresh = serializers.CharField()
 
 
-class PasswordResetConfirmInputSerializer(PasswordResetConfirmSerializer):
-    """djoser's reset confirmation, with the user's UUID in `uid` (see users.emails)."""
+class PasswordSetInputSerializer(serializers.Serializer):
+    """The current password and a new one for the user in `context["user"]`."""
 
-    initial_data: Any  # as DRF's Serializer declares it; djoser's subclass is untyped
+    current_password = serializers.CharField(trim_whitespace=False)
+    new_password = serializers.CharField(trim_whitespace=False, max_length=128)
+
+    def validate_current_password(self, value: str) -> str:
+        if not self.context["user"].check_password(value):
+            raise serializers.ValidationError(_("Invalid password."), code="invalid_password")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        _validate_password_for(attrs["new_password"], self.context["user"], attr="new_password")
+        return attrs
+
+
+class PasswordResetInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmInputSerializer(serializers.Serializer):
+    """The uid and token of a reset link (users.emails) and the new password; `user` in
+    the validated data is the active user the link was made for."""
+
+    uid = serializers.CharField(max_length=64)
+    token = serializers.CharField(max_length=128)
+    new_password = serializers.CharField(trim_whitespace=False, max_length=128)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         try:
-            user_uuid = uuid.UUID(djoser_utils.decode_uid(self.initial_data.get("uid", "")))
-            user = User.objects.get(uuid=user_uuid)
-        except (User.DoesNotExist, ValueError, TypeError, OverflowError) as exc:
+            user = user_get_by_uuid(uuid=djoser_utils.decode_uid(attrs["uid"]))
+        except (UserNotFoundError, ValueError) as exc:  # not base64, not UTF-8, no such user
             raise serializers.ValidationError(
-                {"uid": [self.error_messages["invalid_uid"]]}, code="invalid_uid"
+                {"uid": _("Invalid user id or user doesn't exist.")}, code="invalid_uid"
             ) from exc
-        # djoser looks the user up by primary key; hand it the one we resolved.
-        self.initial_data = {**self.initial_data, "uid": djoser_utils.encode_uid(user.pk)}
-        return super().validate(attrs)
+        if not user.is_active:
+            raise serializers.ValidationError(
+                {"uid": _("Invalid user id or user doesn't exist.")}, code="invalid_uid"
+            )
+        if not default_token_generator.check_token(user, attrs["token"]):
+            raise serializers.ValidationError(
+                {"token": PasswordResetTokenInvalidError.default_detail}, code="invalid_token"
+            )
+        _validate_password_for(attrs["new_password"], user, attr="new_password")
+        return {**attrs, "user": user}

@@ -2,13 +2,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import smtplib
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.base_user import BaseUserManager
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -19,8 +23,15 @@ from common.db import violated_constraint
 from common.errors import DomainError
 from referral.services import referral_position_under
 from users.clients import HunterUnavailableError, hunter_email_status
-from users.errors import EmailUndeliverableError, FieldTakenError, RefreshTokenInvalidError
+from users.emails import PasswordResetEmail
+from users.errors import (
+    EmailUndeliverableError,
+    FieldTakenError,
+    PasswordResetTokenInvalidError,
+    RefreshTokenInvalidError,
+)
 from users.models import User
+from users.selectors import user_for_password_reset
 
 logger = logging.getLogger(__name__)
 
@@ -158,6 +169,41 @@ def user_deactivate(*, user: User) -> None:
     user.is_active = False
     tokens_revoke_all(user=user)
     codes_invalidate_for_owner(owner=user)
+
+
+def user_set_password(*, user: User, password: str) -> None:
+    """Change `user`'s password. Every token issued before stops working: each carries a
+    hash of the password (simplejwt's CHECK_REVOKE_TOKEN). Only the password column is
+    written, so what another request changed meanwhile (the tree, deactivation) stays."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+
+
+def user_reset_password(*, user: User, token: str, password: str, now: datetime) -> None:
+    """Set a new password through a reset link. The token is checked again under the
+    user's row lock: it is bound to the password and last_login, which this changes, so
+    of two requests with one token only the first gets through; the other raises
+    PasswordResetTokenInvalidError."""
+    hashed = make_password(password)  # Argon2 takes a while: not under the lock
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if not default_token_generator.check_token(locked, token):
+            raise PasswordResetTokenInvalidError()
+        locked.password, locked.last_login = hashed, now
+        locked.save(update_fields=["password", "last_login"])
+
+
+def password_reset_email_send(*, email: str, request: HttpRequest | None) -> None:
+    """Email a reset link to the active user with this email who has a password, and to
+    nobody else. Nothing tells the caller which happened, not even a mail server that is
+    down: that is logged instead, so the answer never reveals whether an address is known."""
+    user = user_for_password_reset(email=email)
+    if user is None:
+        return
+    try:
+        PasswordResetEmail(request, {"user": user}).send([user.email])
+    except (smtplib.SMTPException, OSError):
+        logger.exception("Password reset email not sent", extra={"user_uuid": str(user.uuid)})
 
 
 def token_blacklist(*, raw_refresh: str) -> None:

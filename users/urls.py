@@ -7,20 +7,12 @@ app_name = "users"
 urlpatterns = [
     path("users/", views.UserRegisterView.as_view(), name="user-register"),
     path("users/me/", views.UserMeView.as_view(), name="user-me"),
-    path(
-        "users/set_password/",
-        views.UserPasswordViewSet.as_view({"post": "set_password"}),
-        name="user-set-password",
-    ),
-    path(
-        "users/reset_password/",
-        views.UserPasswordViewSet.as_view({"post": "reset_password"}),
-        name="user-reset-password",
-    ),
+    path("users/set_password/", views.PasswordSetView.as_view(), name="password-set"),
+    path("users/reset_password/", views.PasswordResetView.as_view(), name="password-reset"),
     path(
         "users/reset_password_confirm/",
-        views.UserPasswordViewSet.as_view({"post": "reset_password_confirm"}),
-        name="user-reset-password-confirm",
+        views.PasswordResetConfirmView.as_view(),
+        name="password-reset-confirm",
     ),
     path("auth/jwt/create/", views.TokenCreateView.as_view(), name="jwt-create"),
     path("auth/jwt/refresh/", views.TokenRefreshView.as_view(), name="jwt-refresh"),

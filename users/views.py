@@ -1,6 +1,5 @@
 from django.utils import timezone
-from djoser import views as djoser_views
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_standardized_errors.openapi import AutoSchema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -13,12 +12,23 @@ from common.throttles import AnonThrottle, ScopedIPThrottle, UserThrottle
 from users.authentication import authenticated_user
 from users.selectors import user_profile_get
 from users.serializers import (
+    PasswordResetConfirmInputSerializer,
+    PasswordResetInputSerializer,
+    PasswordSetInputSerializer,
     TokenLogoutInputSerializer,
     UserProfileOutputSerializer,
     UserRegisterInputSerializer,
     UserUpdateInputSerializer,
 )
-from users.services import token_blacklist, user_deactivate, user_register, user_update
+from users.services import (
+    password_reset_email_send,
+    token_blacklist,
+    user_deactivate,
+    user_register,
+    user_reset_password,
+    user_set_password,
+    user_update,
+)
 
 
 class UserRegisterView(APIView):
@@ -108,25 +118,53 @@ class TokenVerifyView(jwt_views.TokenVerifyView):
     schema = CredentialsSchema()
 
 
-@extend_schema_view(
-    set_password=extend_schema(
-        description="Change my password. Ends all my refresh tokens.",
-        responses={204: None},
-    ),
-    reset_password=extend_schema(
-        description="Email a one-time reset link to an active user; 204 whether or not "
-        "the email is known.",
-        responses={204: None},
-    ),
-    reset_password_confirm=extend_schema(
-        description="Set a new password with the uid and token of the reset link. Ends all "
-        "the user's refresh tokens; a used or stale token is 400.",
-        responses={204: None},
-    ),
-)
-class UserPasswordViewSet(djoser_views.UserViewSet):
-    """djoser's password actions, answering 204 without a body (only these three are
-    routed: users/urls.py)."""
+class PasswordSetView(APIView):
+    """Change my password. Ends all my refresh tokens."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=PasswordSetInputSerializer, responses={204: None})
+    def post(self, request: Request) -> Response:
+        user = authenticated_user(request)
+        payload = PasswordSetInputSerializer(data=request.data, context={"user": user})
+        payload.is_valid(raise_exception=True)
+        user_set_password(user=user, password=payload.validated_data["new_password"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordResetView(APIView):
+    """Email a one-time reset link to an active user; 204 whether or not the email is
+    known."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+
+    @extend_schema(request=PasswordResetInputSerializer, responses={204: None})
+    def post(self, request: Request) -> Response:
+        payload = PasswordResetInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        password_reset_email_send(email=payload.validated_data["email"], request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordResetConfirmView(APIView):
+    """Set a new password with the uid and token of the reset link. Ends all the user's
+    refresh tokens; a used or stale token is 400."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+
+    @extend_schema(request=PasswordResetConfirmInputSerializer, responses={204: None})
+    def post(self, request: Request) -> Response:
+        payload = PasswordResetConfirmInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        user_reset_password(
+            user=payload.validated_data["user"],
+            token=payload.validated_data["token"],
+            password=payload.validated_data["new_password"],
+            now=timezone.now(),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class TokenLogoutView(APIView):

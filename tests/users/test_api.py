@@ -5,7 +5,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import pytest
-from django.core import mail
 from pytest_django import DjangoCaptureOnCommitCallbacks, Settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -286,81 +285,6 @@ class TestJwt:
 
         assert response.status_code == 429
         assert "Retry-After" in response
-
-
-class TestPasswords:
-    def test_set_password_ends_outstanding_refresh_tokens(self, user: User) -> None:
-        refresh = str(RefreshToken.for_user(user))
-        client = client_for(user)
-
-        response = client.post(
-            "/api/users/set_password/",
-            {"current_password": DEFAULT_PASSWORD, "new_password": "An0ther-Secret!"},
-            format="json",
-        )
-        after = APIClient().post("/api/auth/jwt/refresh/", {"refresh": refresh}, format="json")
-        old_access = client.get("/api/users/me/")
-
-        assert response.status_code == 204
-        assert after.status_code == 401
-        assert old_access.status_code == 401
-
-    def test_set_password_checks_the_current_one(self, auth_client: APIClient) -> None:
-        response = auth_client.post(
-            "/api/users/set_password/",
-            {"current_password": "wrong", "new_password": "An0ther-Secret!"},
-            format="json",
-        )
-
-        assert response.status_code == 400
-        assert only_error(response)["attr"] == "current_password"
-
-    def test_reset_answers_204_for_unknown_email_and_sends_nothing(
-        self, api_client: APIClient
-    ) -> None:
-        response = api_client.post(
-            "/api/users/reset_password/", {"email": "nobody@example.com"}, format="json"
-        )
-
-        assert response.status_code == 204
-        assert mail.outbox == []
-
-    def test_reset_round_trip_uses_the_uuid_and_the_token_is_single_use(
-        self, api_client: APIClient
-    ) -> None:
-        user = UserFactory.create(email="anna@example.com")
-        refresh = str(RefreshToken.for_user(user))
-
-        api_client.post("/api/users/reset_password/", {"email": "anna@example.com"}, format="json")
-        link = re.search(
-            r"password/reset/confirm/(?P<uid>[^/\s]+)/(?P<token>[^/\s]+)", str(mail.outbox[0].body)
-        )
-        assert link is not None
-        body = {**link.groupdict(), "new_password": "Brand-new-Secret-1"}
-        confirmed = api_client.post("/api/users/reset_password_confirm/", body, format="json")
-        replayed = api_client.post("/api/users/reset_password_confirm/", body, format="json")
-        old_refresh = api_client.post("/api/auth/jwt/refresh/", {"refresh": refresh}, format="json")
-
-        from djoser.utils import decode_uid
-
-        assert decode_uid(link["uid"]) == str(user.uuid)
-        assert confirmed.status_code == 204
-        assert replayed.status_code == 400
-        assert old_refresh.status_code == 401
-        user.refresh_from_db()
-        assert user.check_password("Brand-new-Secret-1")
-
-    def test_reset_email_follows_the_request_language(self, api_client: APIClient) -> None:
-        UserFactory.create(email="anna@example.com")
-
-        api_client.post(
-            "/api/users/reset_password/",
-            {"email": "anna@example.com"},
-            format="json",
-            HTTP_ACCEPT_LANGUAGE="ru",
-        )
-
-        assert re.search("[а-яА-Я]", str(mail.outbox[0].subject) + str(mail.outbox[0].body))
 
 
 class TestMe:

@@ -1,0 +1,322 @@
+"""The password endpoints: change, reset by email (over a real SMTP connection where
+the mail server's behaviour matters) and reset confirmation."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.core import mail
+from django.utils import timezone
+from djoser.utils import decode_uid, encode_uid
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from tests.conftest import FakeSmtpService, client_for
+from tests.users.factories import DEFAULT_PASSWORD, UserFactory
+from users.errors import PasswordResetTokenInvalidError
+from users.models import User
+from users.services import user_reset_password, user_set_password
+
+if TYPE_CHECKING:
+    from tests.conftest import ApiResponse
+
+
+pytestmark = pytest.mark.django_db
+
+WEAK_PASSWORD_CODES = {"password_too_short", "password_too_common", "password_entirely_numeric"}
+
+
+def codes(response: ApiResponse) -> set[tuple[str, str | None]]:
+    return {(error["code"], error["attr"]) for error in response.json()["errors"]}
+
+
+def reset_link(user: User) -> dict[str, str]:
+    return {"uid": encode_uid(str(user.uuid)), "token": default_token_generator.make_token(user)}
+
+
+def change_behind_the_back(user: User, **changes: object) -> User:
+    """What another request may write while this one holds `user` loaded: a referrer
+    (which moves the subtree) and a name; returns the referrer."""
+    referrer = UserFactory.create()
+    User.objects.filter(pk=user.pk).update(
+        referred_by=referrer,
+        tree_path=referrer.subtree_prefix,
+        tree_depth=1,
+        first_name="Changed",
+        **changes,
+    )
+    return referrer
+
+
+class TestPasswords:
+    def test_set_password_ends_outstanding_refresh_tokens(self, user: User) -> None:
+        refresh = str(RefreshToken.for_user(user))
+        client = client_for(user)
+
+        response = client.post(
+            "/api/users/set_password/",
+            {"current_password": DEFAULT_PASSWORD, "new_password": "An0ther-Secret!"},
+            format="json",
+        )
+        after = APIClient().post("/api/auth/jwt/refresh/", {"refresh": refresh}, format="json")
+        old_access = client.get("/api/users/me/")
+
+        assert response.status_code == 204
+        assert after.status_code == 401
+        assert old_access.status_code == 401
+
+    def test_reset_answers_204_for_unknown_email_and_sends_nothing(
+        self, api_client: APIClient
+    ) -> None:
+        response = api_client.post(
+            "/api/users/reset_password/", {"email": "nobody@example.com"}, format="json"
+        )
+
+        assert response.status_code == 204
+        assert mail.outbox == []
+
+    def test_reset_round_trip_uses_the_uuid_and_the_token_is_single_use(
+        self, api_client: APIClient
+    ) -> None:
+        user = UserFactory.create(email="anna@example.com")
+        refresh = str(RefreshToken.for_user(user))
+
+        api_client.post("/api/users/reset_password/", {"email": "anna@example.com"}, format="json")
+        link = re.search(
+            r"password/reset/confirm/(?P<uid>[^/\s]+)/(?P<token>[^/\s]+)", str(mail.outbox[0].body)
+        )
+        assert link is not None
+        body = {**link.groupdict(), "new_password": "Brand-new-Secret-1"}
+        confirmed = api_client.post("/api/users/reset_password_confirm/", body, format="json")
+        replayed = api_client.post("/api/users/reset_password_confirm/", body, format="json")
+        old_refresh = api_client.post("/api/auth/jwt/refresh/", {"refresh": refresh}, format="json")
+
+        assert decode_uid(link["uid"]) == str(user.uuid)
+        assert confirmed.status_code == 204
+        assert replayed.status_code == 400
+        assert old_refresh.status_code == 401
+        user.refresh_from_db()
+        assert user.check_password("Brand-new-Secret-1")
+
+    def test_reset_email_follows_the_request_language(self, api_client: APIClient) -> None:
+        UserFactory.create(email="anna@example.com")
+
+        api_client.post(
+            "/api/users/reset_password/",
+            {"email": "anna@example.com"},
+            format="json",
+            HTTP_ACCEPT_LANGUAGE="ru",
+        )
+
+        assert re.search("[а-яА-Я]", str(mail.outbox[0].subject) + str(mail.outbox[0].body))
+
+
+class TestSetPassword:
+    def test_weak_new_password_gets_djangos_codes(self, auth_client: APIClient) -> None:
+        response = auth_client.post(
+            "/api/users/set_password/",
+            {"current_password": DEFAULT_PASSWORD, "new_password": "1234"},
+            format="json",
+        )
+
+        assert response.status_code == 400
+        assert codes(response) == {(code, "new_password") for code in WEAK_PASSWORD_CODES}
+
+    def test_wrong_current_password_has_its_code(self, auth_client: APIClient) -> None:
+        response = auth_client.post(
+            "/api/users/set_password/",
+            {"current_password": "wrong", "new_password": "An0ther-Secret!"},
+            format="json",
+        )
+
+        assert codes(response) == {("invalid_password", "current_password")}
+
+    def test_requires_authentication(self, api_client: APIClient) -> None:
+        response = api_client.post(
+            "/api/users/set_password/",
+            {"current_password": DEFAULT_PASSWORD, "new_password": "An0ther-Secret!"},
+            format="json",
+        )
+
+        assert response.status_code == 401
+
+    def test_writes_only_the_password(self, user: User) -> None:
+        """The request's user was loaded before another request changed the row: those
+        changes (deactivation, a moved subtree) must survive the password change."""
+        loaded = User.objects.get(pk=user.pk)
+        referrer = change_behind_the_back(user, is_active=False)
+
+        user_set_password(user=loaded, password="An0ther-Secret!")
+
+        user.refresh_from_db()
+        assert user.is_active is False
+        assert (user.referred_by, user.tree_path, user.first_name) == (
+            referrer,
+            referrer.subtree_prefix,
+            "Changed",
+        )
+        assert user.check_password("An0ther-Secret!")
+
+
+class TestResetPassword:
+    def test_matches_the_email_case_insensitively(self, api_client: APIClient) -> None:
+        UserFactory.create(email="Anna@Example.com")
+
+        response = api_client.post(
+            "/api/users/reset_password/", {"email": "ANNA@example.COM"}, format="json"
+        )
+
+        assert response.status_code == 204
+        assert [message.to for message in mail.outbox] == [["Anna@example.com"]]
+
+    @pytest.mark.parametrize("who", ["inactive", "no_password"])
+    def test_sends_nothing_to_inactive_or_passwordless_users(
+        self, api_client: APIClient, who: str
+    ) -> None:
+        user = UserFactory.create(email="anna@example.com")
+        if who == "inactive":
+            User.objects.filter(pk=user.pk).update(is_active=False)
+        else:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+
+        response = api_client.post(
+            "/api/users/reset_password/", {"email": "anna@example.com"}, format="json"
+        )
+
+        assert response.status_code == 204
+        assert mail.outbox == []
+
+    def test_sends_the_link_over_smtp(
+        self, api_client: APIClient, fake_smtp: FakeSmtpService
+    ) -> None:
+        user = UserFactory.create(email="anna@example.com")
+
+        response = api_client.post(
+            "/api/users/reset_password/", {"email": "anna@example.com"}, format="json"
+        )
+
+        assert response.status_code == 204
+        [message] = fake_smtp.messages
+        assert message["to"] == ["anna@example.com"]
+        assert encode_uid(str(user.uuid)) in message["data"]
+
+    @pytest.mark.parametrize("failure", ["refuse", "reject", "garbage", "hang", "closed_port"])
+    def test_mail_server_failure_is_logged_not_told(
+        self,
+        api_client: APIClient,
+        fake_smtp: FakeSmtpService,
+        failure: str,
+        caplog: pytest.LogCaptureFixture,
+        settings: object,
+    ) -> None:
+        """204 as for an unknown address, so that an outage never reveals which
+        addresses have accounts; the failure is in the log."""
+        UserFactory.create(email="anna@example.com")
+        if failure == "closed_port":
+            fake_smtp.port = 1
+            settings.EMAIL_PORT = 1  # type: ignore[attr-defined]
+        else:
+            fake_smtp.failure = failure
+
+        response = api_client.post(
+            "/api/users/reset_password/", {"email": "anna@example.com"}, format="json"
+        )
+
+        assert response.status_code == 204
+        assert fake_smtp.messages == []
+        assert "Password reset email not sent" in caplog.text
+
+
+class TestResetPasswordConfirm:
+    @pytest.mark.parametrize(
+        "body",
+        [
+            {"uid": 123},
+            {"uid": 1.5},
+            {"uid": "!!!"},
+            {"uid": encode_uid("not-a-uuid")},
+            {"uid": encode_uid("00000000-0000-4000-8000-000000000000")},
+            {"uid": "gA"},  # base64 of a byte that is not UTF-8
+        ],
+    )
+    def test_bad_uid_is_400_invalid_uid(
+        self, api_client: APIClient, user: User, body: dict[str, object]
+    ) -> None:
+        request = {**reset_link(user), "new_password": "Brand-new-Secret-1", **body}
+
+        response = api_client.post("/api/users/reset_password_confirm/", request, format="json")
+
+        assert response.status_code == 400
+        assert codes(response) == {("invalid_uid", "uid")}
+
+    @pytest.mark.parametrize("token", [123, "1-2", "wrong-token"])
+    def test_bad_token_is_400_invalid_token(
+        self, api_client: APIClient, user: User, token: object
+    ) -> None:
+        request = {**reset_link(user), "token": token, "new_password": "Brand-new-Secret-1"}
+
+        response = api_client.post("/api/users/reset_password_confirm/", request, format="json")
+
+        assert response.status_code == 400
+        assert codes(response) == {("invalid_token", "token")}
+
+    def test_inactive_user_is_400_invalid_uid(self, api_client: APIClient, user: User) -> None:
+        link = reset_link(user)
+        User.objects.filter(pk=user.pk).update(is_active=False)
+
+        response = api_client.post(
+            "/api/users/reset_password_confirm/",
+            {**link, "new_password": "Brand-new-Secret-1"},
+            format="json",
+        )
+
+        assert codes(response) == {("invalid_uid", "uid")}
+
+    def test_weak_new_password_gets_djangos_codes(self, api_client: APIClient, user: User) -> None:
+        response = api_client.post(
+            "/api/users/reset_password_confirm/",
+            {**reset_link(user), "new_password": "1234"},
+            format="json",
+        )
+
+        assert codes(response) == {(code, "new_password") for code in WEAK_PASSWORD_CODES}
+        user.refresh_from_db()
+        assert user.check_password(DEFAULT_PASSWORD)
+
+    def test_token_is_checked_again_under_the_row_lock(self, user: User) -> None:
+        """Two requests with one link both pass validation before either writes: the
+        second finds the token spent once it holds the row."""
+        token = default_token_generator.make_token(user)
+        stale = User.objects.get(pk=user.pk)
+
+        user_reset_password(
+            user=user, token=token, password="First-new-Secret-1", now=timezone.now()
+        )
+        with pytest.raises(PasswordResetTokenInvalidError):
+            user_reset_password(
+                user=stale, token=token, password="Second-new-Secret-1", now=timezone.now()
+            )
+
+        user.refresh_from_db()
+        assert user.check_password("First-new-Secret-1")
+
+    def test_writes_only_the_password_and_last_login(self, user: User) -> None:
+        token = default_token_generator.make_token(user)
+        loaded = User.objects.get(pk=user.pk)
+        referrer = change_behind_the_back(user)
+
+        user_reset_password(
+            user=loaded, token=token, password="Brand-new-Secret-1", now=timezone.now()
+        )
+
+        user.refresh_from_db()
+        assert (user.referred_by, user.tree_path, user.first_name) == (
+            referrer,
+            referrer.subtree_prefix,
+            "Changed",
+        )
+        assert user.last_login is not None
