@@ -108,6 +108,9 @@ class ExceptionFormatter(BaseExceptionFormatter):
         return errors
 
 
+_MAX_OFFSET = 2**62
+
+
 class CountingPaginator(Paginator):
     """Django's Paginator, reading a page and the total in one query when the object list
     offers `page_and_count(offset, limit) -> (rows, total)`. Django's asks for the
@@ -119,8 +122,10 @@ class CountingPaginator(Paginator):
             offset = (int(number) - 1) * self.per_page
         except (TypeError, ValueError):
             offset = -1
-        if page_and_count is None or "count" in self.__dict__ or offset < 0:
-            return super().page(number)  # Django's errors for a malformed number
+        if page_and_count is None or "count" in self.__dict__ or not 0 <= offset < _MAX_OFFSET:
+            # Django's errors for a malformed number, and EmptyPage for one far past any
+            # real list, before an offset the database cannot take (a bigint) reaches it.
+            return super().page(number)
         rows, self.count = page_and_count(offset, self.per_page)  # count: cached_property
         number = self.validate_number(number)  # past the last page: EmptyPage, as Django
         # Paginator's private _get_page, as its page() ends; django-stubs leave it out.

@@ -6,6 +6,9 @@ import pytest
 from pytest_django import Settings
 from rest_framework.test import APIClient
 
+from tests.conftest import client_for
+from users.models import User
+
 if TYPE_CHECKING:
     from tests.conftest import ApiResponse
 
@@ -109,15 +112,29 @@ class TestReviewRegressions:
 
         assert_envelope(getattr(client, method)("/api/nope/", {}, format="json"), 404, "not_found")
 
+    LISTS = [
+        "/api/codes/",
+        "/api/referrals/",
+        "/api/referrals/?search=a",
+        "/api/referrals/tree/",
+        "/api/users/{uuid}/referrals/",
+    ]
+
+    @pytest.mark.parametrize("path", LISTS)
     @pytest.mark.parametrize("page", ["abc", "0", "-1"])
-    def test_a_malformed_page_is_400(self, auth_client: APIClient, page: str) -> None:
-        response = auth_client.get("/api/codes/", {"page": page})
+    def test_a_malformed_page_is_400(self, user: User, path: str, page: str) -> None:
+        response = client_for(user).get(path.format(uuid=user.uuid), {"page": page})
 
         assert response.status_code == 400
         assert response.json()["errors"][0]["attr"] == "page"
 
-    def test_a_page_past_the_end_is_404(self, auth_client: APIClient) -> None:
-        assert auth_client.get("/api/codes/", {"page": 50}).status_code == 404
+    @pytest.mark.parametrize("path", LISTS)
+    @pytest.mark.parametrize("page", ["50", "922337203685477580", "9" * 40])
+    def test_a_page_past_the_end_is_404(self, user: User, path: str, page: str) -> None:
+        """However far: an offset past what the database can take is no 500."""
+        response = client_for(user).get(path.format(uuid=user.uuid), {"page": page})
+
+        assert_envelope(response, 404, "not_found")
 
     def test_an_unreachable_cache_is_503(self, settings: Settings) -> None:
         settings.CACHES = {
