@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from datetime import UTC, datetime
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Page, Paginator
 from django.db import InterfaceError, OperationalError
@@ -32,6 +33,15 @@ class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = _("Request body is larger than 1 MiB.")
     default_code = "payload_too_large"
+
+
+class BadRequest(exceptions.APIException):
+    """A request Django itself refuses (SuspiciousOperation: a Host not allowed, too many
+    fields), which DRF would otherwise pass on as a 500."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = _("Bad request.")
+    default_code = "bad_request"
 
 
 class ServiceUnavailable(exceptions.APIException):
@@ -79,6 +89,10 @@ class ExceptionHandler(BaseExceptionHandler):
             return exceptions.ValidationError(detail=get_error_detail(exc))
         if isinstance(exc, RequestDataTooBig):
             return PayloadTooLarge()
+        if isinstance(exc, SuspiciousOperation):
+            # Logged where Django logs the ones it answers itself.
+            logging.getLogger(f"django.security.{type(exc).__name__}").error(str(exc), exc_info=exc)
+            return BadRequest()
         wait = getattr(exc, "wait", None)  # DRF's Throttled sets it; its stubs omit it
         if isinstance(exc, exceptions.Throttled) and wait is not None:
             return ThrottledError(wait)
@@ -184,6 +198,21 @@ def error_response(
 @csrf_exempt  # unknown paths answer 404 for every method, not a CSRF failure page
 def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return error_response(status_code=404, code="not_found", detail=str(_("Not found.")))
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    """What Django answers outside any view: a Host not in ALLOWED_HOSTS, too many fields."""
+    return error_response(
+        status_code=400, code=BadRequest.default_code, detail=str(BadRequest.default_detail)
+    )
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return error_response(
+        status_code=403,
+        code="permission_denied",
+        detail=str(_("You do not have permission to perform this action.")),
+    )
 
 
 def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:

@@ -25,5 +25,7 @@ urlpatterns = [
     path("api/", include(api_patterns)),
 ]
 
+handler400 = "common.api.bad_request"
+handler403 = "common.api.permission_denied"
 handler404 = "common.api.not_found"
 handler500 = "common.api.server_error"

@@ -7,6 +7,7 @@ from pytest_django import Settings
 from rest_framework.test import APIClient
 
 from tests.conftest import client_for
+from tests.users.factories import UserFactory
 from users.models import User
 
 if TYPE_CHECKING:
@@ -161,3 +162,35 @@ class TestReviewRegressions:
 
         assert response.status_code == 413
         assert any("а" <= ch <= "я" for ch in response.json()["errors"][0]["detail"].lower())
+
+
+class TestDjangosOwnErrorPages:
+    """Errors Django answers before or outside any DRF view come in the envelope too."""
+
+    def test_a_host_not_allowed_is_400(self, api_client: APIClient) -> None:
+        response = api_client.get("/api/healthcheck/", HTTP_HOST="evil.example")
+
+        assert_envelope(response, 400, "bad_request")
+
+    def test_too_many_fields_is_400(self, api_client: APIClient, settings: Settings) -> None:
+        settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+
+        response = api_client.get("/api/users/batch/?" + "&".join(f"f{n}=1" for n in range(11)))
+
+        assert_envelope(response, 400, "bad_request")
+
+    def test_a_refusal_outside_drf_is_403(self, api_client: APIClient) -> None:
+        staff = UserFactory.create(is_staff=True)  # staff, but no permission on users
+        api_client.force_login(staff)
+
+        response = api_client.get("/admin/users/user/")
+
+        assert_envelope(response, 403, "permission_denied")
+
+    def test_an_unhandled_exception_is_500_in_the_envelope(self, settings: Settings) -> None:
+        settings.ROOT_URLCONF = "tests.common.failing_urls"
+        client = APIClient(raise_request_exception=False)
+
+        response = client.get("/api/boom/")
+
+        assert_envelope(response, 500, "error", error_type="server_error")
