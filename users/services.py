@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -206,11 +207,15 @@ def password_reset_email_send(*, email: str, request: HttpRequest | None) -> Non
         logger.exception("Password reset email not sent", extra={"user_uuid": str(user.uuid)})
 
 
-def token_blacklist(*, raw_refresh: str) -> None:
-    """End one refresh token (logout). Raises RefreshTokenInvalidError."""
+def token_blacklist(*, user: User, raw_refresh: str) -> None:
+    """End one of `user`'s refresh tokens (logout). Raises RefreshTokenInvalidError for
+    a token that is malformed, expired, already ended or another user's."""
     try:
         # simplejwt annotates its `token` argument as a Token, yet takes (and its own
         # serializers pass) the encoded string.
-        RefreshToken(raw_refresh).blacklist()  # type: ignore[arg-type]
+        token = RefreshToken(raw_refresh)  # type: ignore[arg-type]
     except TokenError as exc:
         raise RefreshTokenInvalidError() from exc
+    if token.get(api_settings.USER_ID_CLAIM) != str(getattr(user, api_settings.USER_ID_FIELD)):
+        raise RefreshTokenInvalidError()
+    token.blacklist()

@@ -168,7 +168,8 @@ class PasswordResetConfirmView(APIView):
 
 
 class TokenLogoutView(APIView):
-    """End a refresh token (log out)."""
+    """End one of my refresh tokens (log out). A token that is not mine, malformed or
+    already ended is 401."""
 
     permission_classes = [IsAuthenticated]
 
@@ -179,5 +180,7 @@ class TokenLogoutView(APIView):
     def post(self, request: Request) -> Response:
         payload = TokenLogoutInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        token_blacklist(raw_refresh=payload.validated_data["refresh"])
+        token_blacklist(
+            user=authenticated_user(request), raw_refresh=payload.validated_data["refresh"]
+        )
         return Response(status=status.HTTP_205_RESET_CONTENT)

@@ -270,6 +270,21 @@ class TestJwt:
         assert response.status_code == 401
         assert only_error(response)["code"] == "token_not_valid"
 
+    def test_logout_with_another_users_token_ends_nothing(self, user: User) -> None:
+        other = UserFactory.create()
+        others_refresh = str(RefreshToken.for_user(other))
+
+        response = client_for(user).post(
+            "/api/auth/jwt/logout/", {"refresh": others_refresh}, format="json"
+        )
+        still_works = APIClient().post(
+            "/api/auth/jwt/refresh/", {"refresh": others_refresh}, format="json"
+        )
+
+        assert response.status_code == 401
+        assert only_error(response)["code"] == "token_not_valid"
+        assert still_works.status_code == 200
+
     def test_login_is_throttled(self, api_client: APIClient, settings: Settings) -> None:
         settings.REST_FRAMEWORK = {
             **settings.REST_FRAMEWORK,
