@@ -14,6 +14,7 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from common.db import datetime_text_sql, select_rows, uuid_text_sql
 from referral.errors import ReferralsNotFoundError
 from users.models import User
+from users.phones import phone_from_search
 
 REFERRAL_FIELDS = ("uuid", "username", "email", "phone", "first_name", "last_name", "date_joined")
 
@@ -109,7 +110,7 @@ def referral_list_direct_queryset(
         .order_by("-date_joined", "-id")
     )
     if search:
-        referrals = referrals.filter(
+        matches = (
             Q(username__icontains=search)
             | Q(email__icontains=search)
             | Q(phone__icontains=search)
@@ -117,6 +118,10 @@ def referral_list_direct_queryset(
             | Q(last_name__icontains=search)
             | Q(middle_name__icontains=search)
         )
+        phone = phone_from_search(search)
+        if phone:
+            matches |= Q(phone=phone)
+        referrals = referrals.filter(matches)
     return referrals
 
 

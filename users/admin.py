@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy as _
 
 from codes.services import code_issue, codes_invalidate_for_owner
 from users.models import User
-from users.phones import InvalidPhoneError, phone_normalize
+from users.phones import InvalidPhoneError, phone_from_search, phone_normalize
 from users.selectors import referrals_count_expression
 from users.services import user_deactivate
 
@@ -200,12 +200,8 @@ class UserAdmin(DjangoUserAdmin):
             # uuid__icontains would cast the column to text and scan the table.
             return queryset.filter(uuid=exact_uuid), False
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        try:
-            phone = phone_normalize(term) if term else None
-        except InvalidPhoneError:
-            phone = None
+        phone = phone_from_search(term)
         if phone:
-            # Phones are stored in E.164; "8 999 123-45-67" matches "+79991234567" only so.
             results = results | queryset.filter(phone=phone)
         return results, may_have_duplicates
 

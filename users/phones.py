@@ -18,3 +18,12 @@ def phone_normalize(raw: str) -> str:
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhoneError(raw)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_from_search(term: str) -> str | None:
+    """`term` in E.164 when it reads as a phone number, else None: a search for
+    `8 999 123-45-67` must find `+79991234567`, which no substring match does."""
+    try:
+        return phone_normalize(term) if term else None
+    except InvalidPhoneError:
+        return None

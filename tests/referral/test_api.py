@@ -76,7 +76,10 @@ class TestReferralList:
             "code": code_of(user),
         }
 
-    @pytest.mark.parametrize("term", ["MARIA", "maria@", "+7999123", "Sidorova"])
+    @pytest.mark.parametrize(
+        "term",
+        ["MARIA", "maria@", "+7999123", "Sidorova", "89991234567", "+7 (999) 123-45-67"],
+    )
     def test_search_matches_username_email_phone_and_names(
         self, user: User, auth_client: APIClient, term: str
     ) -> None:
