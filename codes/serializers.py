@@ -5,7 +5,9 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from codes.models import ReferralCode
+from codes.errors import CodeInvalidError
+from codes.models import CODE_MAX_LENGTH, ReferralCode
+from common.fields import IntegerInRangeField
 
 # The database column is a 32-bit integer.
 MAX_USES_LIMIT = 2_147_483_647
@@ -17,18 +19,26 @@ custom_code_validator = RegexValidator(
 )
 
 
+class InviteCodeField(serializers.CharField):
+    """A code entered to sign up or to set a referrer. One longer than any code can be is
+    an unknown code, `invalid` as API.md says, not DRF's `max_length`."""
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if len(value) > CODE_MAX_LENGTH:
+            raise serializers.ValidationError(str(CodeInvalidError.default_detail), code="invalid")
+        return value
+
+
 class CodeCreateInputSerializer(serializers.Serializer):
     code = serializers.CharField(required=False, validators=[custom_code_validator])
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
-    live_days = serializers.IntegerField(required=False)
+    live_days = IntegerInRangeField(
+        required=False, min_value=1, max_value=3650, message=_("live_days is from 1 to 3650.")
+    )
     max_uses = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, max_value=MAX_USES_LIMIT
     )
-
-    def validate_live_days(self, value: int) -> int:
-        if not 1 <= value <= 3650:
-            raise serializers.ValidationError(_("live_days is from 1 to 3650."), code="invalid")
-        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("expires_at") is not None and "live_days" in attrs:

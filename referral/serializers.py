@@ -3,7 +3,9 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from codes.serializers import InviteCodeField
 from common.api import format_datetime
+from common.fields import IntegerInRangeField
 from users.models import User
 
 
@@ -39,12 +41,9 @@ class ReferralListQuerySerializer(serializers.Serializer):
 
 
 class DownlineQuerySerializer(serializers.Serializer):
-    depth = serializers.IntegerField(required=False, default=3)
-
-    def validate_depth(self, value: int) -> int:
-        if not 1 <= value <= 10:
-            raise serializers.ValidationError(_("depth is from 1 to 10."), code="invalid")
-        return value
+    depth = IntegerInRangeField(
+        required=False, default=3, min_value=1, max_value=10, message=_("depth is from 1 to 10.")
+    )
 
 
 class DownlineOutputSerializer(serializers.Serializer):
@@ -77,7 +76,7 @@ class UplineOutputSerializer(serializers.Serializer):
 
 
 class ReferrerSetInputSerializer(serializers.Serializer):
-    code = serializers.CharField(max_length=32)
+    code = InviteCodeField()
 
 
 class ReferrerSetOutputSerializer(serializers.Serializer):

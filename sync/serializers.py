@@ -28,6 +28,12 @@ class UserSyncQuerySerializer(serializers.Serializer):
         return datetime.fromtimestamp(value, tz=UTC)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "cursor" in attrs and "limit" not in attrs:
+            # Without it the answer would be the whole list from the start, not the rest.
+            raise serializers.ValidationError(
+                {"limit": _("A cursor continues a paged list: give limit with it.")},
+                code="required",
+            )
         if "cursor" in attrs:
             attrs["after"] = cursor_decode(attrs.pop("cursor"), since=attrs.get("since"))
         return attrs

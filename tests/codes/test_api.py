@@ -103,6 +103,8 @@ class TestCodeCreate:
         [
             ({"live_days": 0}, "invalid", "live_days"),
             ({"live_days": 3651}, "invalid", "live_days"),
+            ({"live_days": "abc"}, "invalid", "live_days"),
+            ({"live_days": "9" * 1200}, "invalid", "live_days"),
             ({"expires_at": "2020-01-01T00:00:00Z"}, "expires_in_past", "expires_at"),
             ({"expires_at": "2099-01-01T00:00:00Z", "live_days": 5}, "invalid", "live_days"),
             ({"max_uses": 0}, "min_value", "max_uses"),

@@ -167,7 +167,7 @@ class TestTree:
 
         assert [row["level"] for row in body["results"]] == [1, 2]
 
-    @pytest.mark.parametrize("depth", ["0", "11", "abc", "-1"])
+    @pytest.mark.parametrize("depth", ["0", "11", "abc", "-1", "1.5", "9" * 1200])
     def test_rejects_depth_outside_1_to_10(self, auth_client: APIClient, depth: str) -> None:
         response = auth_client.get("/api/referrals/tree/", {"depth": depth})
 
@@ -298,6 +298,12 @@ class TestEnterReferrer:
 
         assert only_error(response)["code"] == "own_code"
         assert ReferralCode.objects.get(owner=user, is_active=True).uses == 0
+
+    @pytest.mark.parametrize("code", ["NOSUCHCODE", "X" * 33])
+    def test_refuses_an_unknown_code(self, auth_client: APIClient, code: str) -> None:
+        response = auth_client.post("/api/users/me/referrer/", {"code": code}, format="json")
+
+        assert (only_error(response)["code"], only_error(response)["attr"]) == ("invalid", "code")
 
     def test_refuses_a_code_from_my_downline(self) -> None:
         me, _child, grandchild = chain(3)

@@ -170,6 +170,21 @@ class TestUserSync:
         assert page_through(key_client, limit=2) == streamed
         assert sorted(streamed) == sorted(str(u.uuid) for u in users)
 
+    def test_a_cursor_needs_a_limit(self, key_client: APIClient) -> None:
+        UserFactory.create_batch(2)
+        first = key_client.get("/api/user-sync/", {"limit": 1}).json()
+
+        response = key_client.get("/api/user-sync/", {"cursor": first["next"]})
+
+        assert response.status_code == 400
+        assert response.json()["errors"] == [
+            {
+                "code": "required",
+                "detail": "A cursor continues a paged list: give limit with it.",
+                "attr": "limit",
+            }
+        ]
+
     @pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 10001}, {"limit": "x"}])
     def test_limit_is_1_to_10000(self, key_client: APIClient, params: dict) -> None:
         assert key_client.get("/api/user-sync/", params).json()["errors"][0]["attr"] == "limit"

@@ -126,6 +126,7 @@ class TestRegister:
         ("setup", "expected_code"),
         [
             ("unknown", "invalid"),
+            ("longer_than_any_code", "invalid"),
             ("deactivated", "invalid"),
             ("deleted", "invalid"),
             ("owner_inactive", "invalid"),
@@ -141,6 +142,8 @@ class TestRegister:
         value = code.code
         if setup == "unknown":
             value = "NOSUCHCODE"
+        elif setup == "longer_than_any_code":
+            value = "X" * 33
         elif setup == "deactivated":
             ReferralCode.objects.filter(pk=code.pk).update(is_active=False)
         elif setup == "deleted":
