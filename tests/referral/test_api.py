@@ -105,6 +105,14 @@ class TestReferralList:
         assert (body["count"], len(body["results"])) == (3, 2)
         assert body["next"] is not None and body["previous"] is None
 
+    def test_pages_hold_20_by_default(self, user: User, auth_client: APIClient) -> None:
+        for _ in range(21):
+            invite(user)
+
+        body = auth_client.get("/api/referrals/").json()
+
+        assert (body["count"], len(body["results"]), body["next"] is not None) == (21, 20, True)
+
     def test_every_page_and_past_the_last(self, user: User, auth_client: APIClient) -> None:
         invited = [invite(user) for _ in range(3)]
         newest_first = [str(referral.uuid) for referral in reversed(invited)]
@@ -159,6 +167,13 @@ class TestTree:
         body = client_for(users[0]).get("/api/referrals/tree/", {"depth": 2}).json()
 
         assert [row["level"] for row in body["results"]] == [1, 2]
+
+    def test_depth_is_3_by_default(self) -> None:
+        users = chain(5)
+
+        body = client_for(users[0]).get("/api/referrals/tree/").json()
+
+        assert [row["uuid"] for row in body["results"]] == [str(u.uuid) for u in users[1:4]]
 
     def test_levels_are_relative_to_me(self) -> None:
         users = chain(4)

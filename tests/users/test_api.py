@@ -369,14 +369,23 @@ class TestMe:
         assert (user.is_staff, user.is_business_user) == (False, False)
         assert str(user.uuid) != "00000000-0000-4000-8000-000000000000"
 
-    def test_patch_rejects_a_taken_email(self, auth_client: APIClient) -> None:
-        UserFactory.create(email="taken@example.com")
+    @pytest.mark.parametrize(
+        ("field", "taken", "sent"),
+        [
+            ("email", "taken@example.com", "Taken@Example.com"),
+            ("username", "Maria", "maria"),
+            ("phone", "+79991234567", "8 (999) 123-45-67"),
+        ],
+    )
+    def test_patch_rejects_a_taken_value(
+        self, user: User, auth_client: APIClient, field: str, taken: str, sent: str
+    ) -> None:
+        UserFactory.create(**{field: taken})
 
-        response = auth_client.patch(
-            "/api/users/me/", {"email": "Taken@Example.com"}, format="json"
-        )
+        response = auth_client.patch("/api/users/me/", {field: sent}, format="json")
 
-        assert (only_error(response)["code"], only_error(response)["attr"]) == ("unique", "email")
+        assert (only_error(response)["code"], only_error(response)["attr"]) == ("unique", field)
+        assert getattr(User.objects.get(pk=user.pk), field) == getattr(user, field)
 
     def test_delete_deactivates_and_kills_tokens_and_codes(
         self,
