@@ -27,6 +27,10 @@ class CodeTakenError(DomainError):
     default_attr = "code"
 
 
+# What an invite code entered at sign-up or on /me/referrer/ may be refused with.
+INVITE_CODE_ERROR_CODES = [CodeInvalidError.code, CodeExpiredError.code, CodeUsedUpError.code]
+
+
 class CodeExpiresInPastError(DomainError):
     code = "expires_in_past"
     default_detail = _("The expiry time must be in the future.")

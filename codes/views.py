@@ -1,5 +1,6 @@
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
@@ -7,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from codes.errors import CodeExpiresInPastError, CodeMaxUsesBelowUsesError, CodeTakenError
 from codes.selectors import code_get_for_owner, code_list_for_owner, code_public_get
 from codes.serializers import (
     CodeCreateInputSerializer,
@@ -19,6 +21,8 @@ from common.throttles import AnonThrottle, ScopedIPThrottle
 from users.authentication import authenticated_user
 
 
+@extend_validation_errors([CodeTakenError.code], field_name="code", methods=["post"])
+@extend_validation_errors([CodeExpiresInPastError.code], field_name="expires_at", methods=["post"])
 class CodeListCreateView(ListAPIView):
     """My referral codes, newest first; POST creates a new active code."""
 
@@ -45,6 +49,10 @@ class CodeListCreateView(ListAPIView):
         return Response(CodeOutputSerializer(code).data, status=status.HTTP_201_CREATED)
 
 
+@extend_validation_errors([CodeExpiresInPastError.code], field_name="expires_at", methods=["patch"])
+@extend_validation_errors(
+    [CodeMaxUsesBelowUsesError.code], field_name="max_uses", methods=["patch"]
+)
 class CodeDetailView(APIView):
     """One of my codes (404 for anyone else's)."""
 

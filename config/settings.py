@@ -251,8 +251,23 @@ DRF_STANDARDIZED_ERRORS = {
     "EXCEPTION_HANDLER_CLASS": "common.api.ExceptionHandler",
     "EXCEPTION_FORMATTER_CLASS": "common.api.ExceptionFormatter",
     "ENABLE_IN_DEBUG_FOR_UNHANDLED_EXCEPTIONS": True,
-    "ALLOWED_ERROR_STATUS_CODES": ["400", "401", "403", "404", "405", "413", "415", "429", "500"],
-    "ERROR_SCHEMAS": {"413": "common.openapi.ErrorResponse413Serializer"},
+    # 503: any endpoint, when Postgres or Redis is unreachable (common.api.ExceptionHandler).
+    "ALLOWED_ERROR_STATUS_CODES": [
+        "400",
+        "401",
+        "403",
+        "404",
+        "405",
+        "413",
+        "415",
+        "429",
+        "500",
+        "503",
+    ],
+    "ERROR_SCHEMAS": {
+        "413": "common.openapi.ErrorResponse413Serializer",
+        "503": "common.openapi.ErrorResponse503Serializer",
+    },
 }
 
 SIMPLE_JWT = {
@@ -305,6 +320,7 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",
+        "common.openapi.non_field_errors_attr_null",
     ],
 }
 

@@ -2,12 +2,15 @@ from uuid import UUID
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from codes.errors import INVITE_CODE_ERROR_CODES
+from referral.errors import AlreadyReferredError, OwnCodeError, ReferralCycleError, TreeTooDeepError
 from referral.selectors import (
     referral_downline,
     referral_list_direct,
@@ -114,6 +117,16 @@ class ReferralUplineView(APIView):
         )
 
 
+@extend_validation_errors(
+    [
+        *INVITE_CODE_ERROR_CODES,
+        AlreadyReferredError.code,
+        OwnCodeError.code,
+        ReferralCycleError.code,
+        TreeTooDeepError.code,
+    ],
+    field_name="code",
+)
 class ReferrerSetView(APIView):
     """Enter an invite code after sign-up; a referrer, once set, never changes."""
 

@@ -2,6 +2,14 @@ from django.utils.translation import gettext_lazy as _
 
 from common.errors import DomainError, NotFoundError
 
+# The codes of the validators in AUTH_PASSWORD_VALIDATORS, for the schema.
+PASSWORD_VALIDATOR_CODES = [
+    "password_too_similar",
+    "password_too_short",
+    "password_too_common",
+    "password_entirely_numeric",
+]
+
 
 class EmailUndeliverableError(DomainError):
     code = "email_undeliverable"

@@ -1,6 +1,7 @@
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_standardized_errors.openapi import AutoSchema
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -8,8 +9,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
 
+from codes.errors import INVITE_CODE_ERROR_CODES
 from common.throttles import AnonThrottle, ScopedIPThrottle, UserThrottle
+from referral.errors import TreeTooDeepError
 from users.authentication import authenticated_user
+from users.errors import (
+    PASSWORD_VALIDATOR_CODES,
+    EmailUndeliverableError,
+    FieldTakenError,
+    PasswordResetTokenInvalidError,
+)
 from users.selectors import user_profile_get
 from users.serializers import (
     PasswordResetConfirmInputSerializer,
@@ -31,6 +40,15 @@ from users.services import (
 )
 
 
+@extend_validation_errors(
+    [FieldTakenError.code, EmailUndeliverableError.code], field_name="email", methods=["post"]
+)
+@extend_validation_errors([FieldTakenError.code], field_name="username", methods=["post"])
+@extend_validation_errors([FieldTakenError.code], field_name="phone", methods=["post"])
+@extend_validation_errors(PASSWORD_VALIDATOR_CODES, field_name="password", methods=["post"])
+@extend_validation_errors(
+    [*INVITE_CODE_ERROR_CODES, TreeTooDeepError.code], field_name="referral_code", methods=["post"]
+)
 class UserRegisterView(APIView):
     """Create an account with email and password, optionally with an invite code.
 
@@ -58,6 +76,11 @@ class UserRegisterView(APIView):
         )
 
 
+@extend_validation_errors(
+    [FieldTakenError.code, EmailUndeliverableError.code], field_name="email", methods=["patch"]
+)
+@extend_validation_errors([FieldTakenError.code], field_name="username", methods=["patch"])
+@extend_validation_errors([FieldTakenError.code], field_name="phone", methods=["patch"])
 class UserMeView(APIView):
     """The signed-in user's own profile."""
 
@@ -118,6 +141,8 @@ class TokenVerifyView(jwt_views.TokenVerifyView):
     schema = CredentialsSchema()
 
 
+@extend_validation_errors(["invalid_password"], field_name="current_password")
+@extend_validation_errors(PASSWORD_VALIDATOR_CODES, field_name="new_password")
 class PasswordSetView(APIView):
     """Change my password. Ends all my refresh tokens."""
 
@@ -147,6 +172,9 @@ class PasswordResetView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_validation_errors(["invalid_uid"], field_name="uid")
+@extend_validation_errors([PasswordResetTokenInvalidError.code], field_name="token")
+@extend_validation_errors(PASSWORD_VALIDATOR_CODES, field_name="new_password")
 class PasswordResetConfirmView(APIView):
     """Set a new password with the uid and token of the reset link. Ends all the user's
     refresh tokens; a used or stale token is 400."""

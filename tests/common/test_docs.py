@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
@@ -64,3 +65,70 @@ def test_schema_documents_what_the_endpoint_answers(
     answers = response.json()["paths"][path]["post"]["responses"]
     assert success in answers and documented_error in answers
     assert not ({"200", "204"} - {success}) & answers.keys()
+
+
+def _documented_errors(schema: dict, path: str, method: str, status: str) -> set[tuple]:
+    """(attr, code) pairs the schema allows in the errors of one response."""
+
+    def resolve(node: Any) -> Any:
+        while isinstance(node, dict) and "$ref" in node:
+            node = schema["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]]
+        return node
+
+    pairs: set[tuple] = set()
+    seen: set[int] = set()
+
+    def walk(node: Any) -> None:
+        node = resolve(node)
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        if not isinstance(node, dict) or id(node) in seen:
+            return
+        seen.add(id(node))
+        properties = node.get("properties", {})
+        if "attr" in properties and "code" in properties:
+            attrs = resolve(properties["attr"]).get("enum", [])
+            codes = resolve(properties["code"]).get("enum", [])
+            pairs.update((attr, code) for attr in attrs for code in codes)
+        for value in node.values():
+            walk(value)
+
+    operation = schema["paths"][path][method]["responses"][status]
+    walk(operation["content"]["application/json"]["schema"])
+    return pairs
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "attr", "code"),
+    [
+        ("/api/users/", "post", "email", "email_undeliverable"),
+        ("/api/users/", "post", "email", "unique"),
+        ("/api/users/", "post", "password", "password_too_short"),
+        ("/api/users/", "post", "referral_code", "used_up"),
+        ("/api/users/me/", "patch", "phone", "unique"),
+        ("/api/users/me/referrer/", "post", "code", "already_referred"),
+        ("/api/users/me/referrer/", "post", "code", "cycle"),
+        ("/api/users/set_password/", "post", "current_password", "invalid_password"),
+        ("/api/users/reset_password_confirm/", "post", "token", "invalid_token"),
+        ("/api/codes/", "post", "code", "unique"),
+        ("/api/codes/", "post", "expires_at", "expires_in_past"),
+        ("/api/codes/{code}/", "patch", "max_uses", "invalid"),
+        ("/api/auth/jwt/create/", "post", None, "invalid"),
+    ],
+)
+def test_schema_documents_the_domain_error_codes(
+    api_client: APIClient, path: str, method: str, attr: str | None, code: str
+) -> None:
+    """The codes API.md names, on the field they are sent on; errors about the request
+    as a whole with `attr: null`, as they are sent."""
+    response = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+
+    assert (attr, code) in _documented_errors(response.json(), path, method, "400")
+
+
+def test_schema_documents_503_everywhere(api_client: APIClient) -> None:
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+    operations = [op for item in schema["paths"].values() for op in item.values()]
+    assert operations and all("503" in op["responses"] for op in operations)
