@@ -165,6 +165,16 @@ def test_po_has_translations() -> None:
     assert _parse_po(PO_PATH), f"{PO_PATH} has no translated entries"
 
 
+def test_every_message_is_translated_and_none_is_fuzzy() -> None:
+    """makemessages leaves a new message untranslated, or "fuzzy" with a guess from a
+    similar one, which Django does not serve: both must be resolved by hand."""
+    text = PO_PATH.read_text(encoding="utf-8")
+
+    untranslated = re.findall(r'^msgid "(.+)"\nmsgstr ""\n(?!")', text, flags=re.MULTILINE)
+    assert not untranslated, f"untranslated in {PO_PATH.name}: {untranslated}"
+    assert "#, fuzzy" not in text, f"fuzzy entries in {PO_PATH.name}"
+
+
 def test_compiled_mo_matches_po() -> None:
     po = _parse_po(PO_PATH)
     mo = _parse_mo(MO_PATH)
