@@ -16,7 +16,11 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.base_user import BaseUserManager
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import (
+    AdminPasswordChangeForm,
+    AdminUserCreationForm,
+    UserChangeForm,
+)
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
@@ -101,9 +105,23 @@ class UserAdminChangeForm(_UserFieldsCleaningMixin, UserChangeForm):
         fields = "__all__"
 
 
+_USER_COLUMNS = {field.name for field in User._meta.concrete_fields}
+
+
+class UserAdminPasswordChangeForm(AdminPasswordChangeForm):
+    """Django's, writing only the password column (see UserAdmin.save_model)."""
+
+    def save(self, commit: bool = True) -> Any:
+        user = super().save(commit=False)
+        if commit:
+            user.save(update_fields=["password"])
+        return user
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     form = UserAdminChangeForm
+    change_password_form = UserAdminPasswordChangeForm
     add_form = UserAdminCreationForm
 
     fieldsets = (
@@ -216,7 +234,15 @@ class UserAdmin(DjangoUserAdmin):
         return False
 
     def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
-        super().save_model(request, obj, form, change)
+        if change:
+            # Only what the form changed: a full save would write back the tree columns as
+            # loaded, undoing a subtree move committed meanwhile (users get moved when an
+            # ancestor enters an invite code).
+            changed = [name for name in form.changed_data if name in _USER_COLUMNS]
+            if changed:
+                obj.save(update_fields=changed)
+        else:
+            super().save_model(request, obj, form, change)
         if not change:
             if settings.REFERRAL_CODE_ON_SIGNUP:
                 code_issue(owner=obj, now=timezone.now())

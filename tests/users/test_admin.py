@@ -2,16 +2,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
+from django.contrib import admin
+from django.forms import ModelForm
 from django.test import Client
 from django.urls import reverse
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from codes.models import ReferralCode
-from users.admin import UserAdmin
+from users.admin import UserAdmin, UserAdminPasswordChangeForm
 from users.models import User
 
 pytestmark = pytest.mark.django_db
@@ -45,6 +48,14 @@ def referee(referrer: User) -> User:
         phone="+79991234567",
         referral_code=code.code,
     )
+
+
+def move_behind_the_back(user: User) -> tuple[str, int]:
+    """Put `user` one level deeper, as a subtree move by another request would; returns
+    the new (tree_path, tree_depth)."""
+    moved = (f"/0/{user.tree_path.lstrip('/')}", user.tree_depth + 1)
+    User.objects.filter(pk=user.pk).update(tree_path=moved[0], tree_depth=moved[1])
+    return moved
 
 
 def _shown_emails(response: Any) -> set[str]:
@@ -157,6 +168,38 @@ class TestUserChangePage:
         referee.refresh_from_db()
         assert (referee.first_name, referee.phone) == ("Ivan", "+79997654321")
         assert referee.referred_by is not None  # the tree is untouched
+
+    def test_a_change_writes_only_the_changed_fields(
+        self, admin_client: Client, referrer: User, referee: User
+    ) -> None:
+        """The user is loaded before the save; a subtree move committed in between (an
+        ancestor entering an invite code) must survive the admin's save."""
+        loaded = User.objects.get(pk=referee.pk)
+        moved = move_behind_the_back(referee)
+        loaded.first_name = "Ivan"
+        request = admin_client.get(CHANGELIST).wsgi_request
+
+        # save_model reads only the bound form's changed_data.
+        form = cast("ModelForm[User]", SimpleNamespace(changed_data=["first_name"]))
+
+        UserAdmin(User, admin.site).save_model(request, loaded, form, change=True)
+
+        referee.refresh_from_db()
+        assert (referee.first_name, referee.tree_path, referee.tree_depth) == ("Ivan", *moved)
+
+    def test_a_password_change_writes_only_the_password(self, referee: User) -> None:
+        loaded = User.objects.get(pk=referee.pk)
+        moved = move_behind_the_back(referee)
+        form = UserAdminPasswordChangeForm(
+            loaded, {"password1": "An0ther-Secret!", "password2": "An0ther-Secret!"}
+        )
+        assert form.is_valid(), form.errors
+
+        form.save()
+
+        referee.refresh_from_db()
+        assert (referee.tree_path, referee.tree_depth) == moved
+        assert referee.check_password("An0ther-Secret!")
 
     def test_refuses_an_email_taken_in_another_case(
         self, admin_client: Client, referrer: User, referee: User
