@@ -24,6 +24,14 @@ class FieldTakenError(DomainError):
     default_detail = _("This value is already taken by another account.")
 
 
+class PhoneRequiredError(DomainError):
+    """Clearing the phone of an account that has no email: it could never sign in again."""
+
+    code = "required"
+    default_detail = _("An account without an email must keep its phone.")
+    default_attr = "phone"
+
+
 class UserNotFoundError(NotFoundError):
     default_detail = _("User not found.")
 

@@ -82,7 +82,7 @@ class UserUpdateInputSerializer(serializers.Serializer):
     last_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
     middle_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
     email = serializers.EmailField(required=False, max_length=254)
-    phone = PhoneField(required=False)
+    phone = PhoneField(required=False, allow_blank=True, allow_null=True)  # "" or null clears
 
 
 class ActiveCodeOutputSerializer(serializers.Serializer):

@@ -29,6 +29,7 @@ from users.errors import (
     EmailUndeliverableError,
     FieldTakenError,
     PasswordResetTokenInvalidError,
+    PhoneRequiredError,
     RefreshTokenInvalidError,
 )
 from users.models import User
@@ -130,7 +131,9 @@ def user_register(*, email: str, password: str, now: datetime, **fields: Any) ->
 
 def user_update(*, user: User, changes: dict[str, Any]) -> User:
     """Change profile fields (PROFILE_FIELDS only; others are ignored). A new email is
-    checked like at sign-up. Raises FieldTakenError, EmailUndeliverableError."""
+    checked like at sign-up; an empty username or phone clears it, but an account
+    without an email keeps its phone. Raises FieldTakenError, EmailUndeliverableError,
+    PhoneRequiredError."""
     changes = {name: value for name, value in changes.items() if name in PROFILE_FIELDS}
     if "email" in changes:
         changes["email"] = BaseUserManager.normalize_email(changes["email"]) or None
@@ -139,6 +142,8 @@ def user_update(*, user: User, changes: dict[str, Any]) -> User:
     for name in ("username", "phone"):
         if name in changes:
             changes[name] = changes[name] or None
+    if "phone" in changes and changes["phone"] is None and not changes.get("email", user.email):
+        raise PhoneRequiredError()
     return _user_apply_changes(user=user, changes=changes)
 
 

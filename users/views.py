@@ -18,6 +18,7 @@ from users.errors import (
     EmailUndeliverableError,
     FieldTakenError,
     PasswordResetTokenInvalidError,
+    PhoneRequiredError,
 )
 from users.selectors import user_profile_get
 from users.serializers import (
@@ -80,7 +81,9 @@ class UserRegisterView(APIView):
     [FieldTakenError.code, EmailUndeliverableError.code], field_name="email", methods=["patch"]
 )
 @extend_validation_errors([FieldTakenError.code], field_name="username", methods=["patch"])
-@extend_validation_errors([FieldTakenError.code], field_name="phone", methods=["patch"])
+@extend_validation_errors(
+    [FieldTakenError.code, PhoneRequiredError.code], field_name="phone", methods=["patch"]
+)
 class UserMeView(APIView):
     """The signed-in user's own profile."""
 

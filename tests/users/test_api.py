@@ -369,6 +369,24 @@ class TestMe:
         assert (user.is_staff, user.is_business_user) == (False, False)
         assert str(user.uuid) != "00000000-0000-4000-8000-000000000000"
 
+    @pytest.mark.parametrize("cleared", ["", None])
+    def test_patch_clears_the_phone(self, cleared: str | None) -> None:
+        user = UserFactory.create(phone="+79991234567")
+
+        response = client_for(user).patch("/api/users/me/", {"phone": cleared}, format="json")
+
+        assert (response.status_code, response.json()["phone"]) == (200, "")
+        assert User.objects.get(pk=user.pk).phone is None
+
+    def test_patch_keeps_the_phone_of_an_account_without_email(self) -> None:
+        user = UserFactory.create(email=None, phone="+79991234567")
+
+        response = client_for(user).patch("/api/users/me/", {"phone": ""}, format="json")
+
+        assert response.status_code == 400
+        assert (only_error(response)["code"], only_error(response)["attr"]) == ("required", "phone")
+        assert User.objects.get(pk=user.pk).phone == "+79991234567"
+
     @pytest.mark.parametrize(
         ("field", "taken", "sent"),
         [
