@@ -180,14 +180,12 @@ class PasswordResetConfirmInputSerializer(serializers.Serializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         try:
             user = user_get_by_uuid(uuid=djoser_utils.decode_uid(attrs["uid"]))
+            if not user.is_active:
+                raise UserNotFoundError()
         except (UserNotFoundError, ValueError) as exc:  # not base64, not UTF-8, no such user
             raise serializers.ValidationError(
                 {"uid": _("Invalid user id or user doesn't exist.")}, code="invalid_uid"
             ) from exc
-        if not user.is_active:
-            raise serializers.ValidationError(
-                {"uid": _("Invalid user id or user doesn't exist.")}, code="invalid_uid"
-            )
         if not default_token_generator.check_token(user, attrs["token"]):
             raise serializers.ValidationError(
                 {"token": PasswordResetTokenInvalidError.default_detail}, code="invalid_token"
