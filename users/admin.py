@@ -30,6 +30,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from rest_framework_simplejwt.token_blacklist.admin import BlacklistedTokenAdmin
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
 from codes.services import code_issue, codes_invalidate_for_owner
 from users.models import User
@@ -41,7 +43,8 @@ from users.services import user_deactivate
 class _UserFieldsCleaningMixin:
     """Store email, username and phone the way the API does: NULL for "none", the email
     domain lower-cased and the phone in E.164, so the unique constraints mean the same
-    thing whichever door a user came in through."""
+    thing whichever door a user came in through; and keep an email or a phone, without
+    which the user could never sign in."""
 
     cleaned_data: dict[str, Any]
     instance: User
@@ -79,6 +82,14 @@ class _UserFieldsCleaningMixin:
         except InvalidPhoneError as exc:
             raise ValidationError(_("Enter a valid phone number."), code="invalid") from exc
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()  # type: ignore[misc]  # the ModelForm this is mixed into
+        if not cleaned.get("email") and not cleaned.get("phone"):
+            raise ValidationError(
+                _("A user needs an email or a phone to sign in."), code="no_login"
+            )
+        return cleaned
+
 
 # The mixin's clean_username returns None for "no username" (stored as NULL), which
 # django-stubs' UserCreationForm.clean_username -> str does not allow.
@@ -88,15 +99,6 @@ class UserAdminCreationForm(_UserFieldsCleaningMixin, AdminUserCreationForm):  #
         # Our own Meta drops Django's UsernameField, which cannot take the NULL that an
         # optional username cleans to.
         fields = ("email", "username", "phone")
-
-    def clean(self) -> dict[str, Any]:
-        super().clean()
-        cleaned = self.cleaned_data  # what ModelForm.clean returns; typed without None
-        if not cleaned.get("email") and not cleaned.get("phone"):
-            raise ValidationError(
-                _("A user needs an email or a phone to sign in."), code="no_login"
-            )
-        return cleaned
 
 
 class UserAdminChangeForm(_UserFieldsCleaningMixin, UserChangeForm):
@@ -286,3 +288,23 @@ class UserAdmin(DjangoUserAdmin):
             else _("View %(count)d referrals") % {"count": count}
         )
         return format_html('<a href="{}?referred_by__id__exact={}">{}</a>', url, obj.pk, label)
+
+
+# simplejwt's blacklist admin can delete entries, and a deleted entry is a refresh token
+# that works again after a logout, a rotation or a deactivation ended it. Entries leave
+# with their token's expiry (`manage.py flushexpiredtokens`), not by hand.
+admin.site.unregister(BlacklistedToken)
+
+
+@admin.register(BlacklistedToken)
+class ReadOnlyBlacklistedTokenAdmin(BlacklistedTokenAdmin):
+    actions = None
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -213,6 +213,46 @@ class TestUserChangePage:
         assert response.status_code == 200
         assert response.context["adminform"].form.errors.as_data()["email"][0].code == "unique"
 
+    def test_refuses_to_clear_both_email_and_phone(
+        self, admin_client: Client, referee: User
+    ) -> None:
+        url = reverse("admin:users_user_change", args=[referee.pk])
+        form = response_form_data(admin_client.get(url))
+        form.update(email="", phone="")
+
+        response = admin_client.post(url, form)
+
+        assert response.status_code == 200
+        assert response.context["adminform"].form.non_field_errors().as_data()[0].code == (
+            "no_login"
+        )
+        referee.refresh_from_db()
+        assert (referee.email, referee.phone) == ("referee@example.com", "+79991234567")
+
+
+class TestTokenBlacklistAdmin:
+    def test_entries_can_be_seen_but_not_removed_or_forged(
+        self, admin_client: Client, referee: User
+    ) -> None:
+        refresh = RefreshToken.for_user(referee)
+        refresh.blacklist()
+        entry = BlacklistedToken.objects.get(token__jti=refresh["jti"])
+
+        listed = admin_client.get(reverse("admin:token_blacklist_blacklistedtoken_changelist"))
+        delete_page = admin_client.get(
+            reverse("admin:token_blacklist_blacklistedtoken_delete", args=[entry.pk])
+        )
+        bulk_delete = admin_client.post(
+            reverse("admin:token_blacklist_blacklistedtoken_changelist"),
+            {"action": "delete_selected", "_selected_action": [entry.pk]},
+        )
+        add_page = admin_client.get(reverse("admin:token_blacklist_blacklistedtoken_add"))
+
+        assert listed.status_code == 200
+        assert (delete_page.status_code, add_page.status_code) == (403, 403)
+        assert bulk_delete.status_code in (200, 302)
+        assert BlacklistedToken.objects.filter(pk=entry.pk).exists()
+
 
 class TestUserDeactivation:
     def test_action_deactivates_through_the_service_and_ends_refresh_tokens(
