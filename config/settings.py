@@ -19,12 +19,23 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env")
 
 APP_ENV = env.str("APP_ENV", default="local")  # local | test | production
+PRODUCTION = APP_ENV == "production"
 SECRET_KEY = env.str(
     "DJANGO_SECRET_KEY", default="django-insecure-dev-only-never-use-in-production"
 )
-if APP_ENV == "production" and SECRET_KEY.startswith("django-insecure-"):
-    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
+if PRODUCTION and (SECRET_KEY.startswith("django-insecure-") or len(SECRET_KEY) < 50):
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be a random string of 50 or more characters in production"
+    )
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DJANGO_DEBUG must be off in production")
+# The admin's session and CSRF cookies travel over HTTPS only, in production; set false
+# for a deployment reached over plain HTTP on anything but localhost.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=PRODUCTION)
+# Strict-Transport-Security, once the site is served over HTTPS for good: browsers then
+# refuse plain HTTP to it for this many seconds, which cannot be taken back early.
+SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # Behind nginx the original scheme arrives in X-Forwarded-Proto.
@@ -329,6 +340,7 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }

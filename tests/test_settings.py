@@ -1,0 +1,66 @@
+"""What the settings refuse or switch on in production, read in a fresh interpreter (the
+test run's own settings are already loaded)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LONG_KEY = "k" * 50
+
+
+def load_settings(**env: str) -> subprocess.CompletedProcess[str]:
+    """Import config.settings with `env` on top of a clean environment; prints the
+    settings the tests read."""
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "APP_ENV", "DATABASE_URL", "REDIS_URL"))
+    }
+    environment.update(env)
+    code = (
+        "from config import settings as s; "
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS)"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "complaint"),
+    [
+        ({}, "DJANGO_SECRET_KEY"),
+        ({"DJANGO_SECRET_KEY": "changeme"}, "DJANGO_SECRET_KEY"),
+        ({"DJANGO_SECRET_KEY": "django-insecure-" + LONG_KEY}, "DJANGO_SECRET_KEY"),
+        ({"DJANGO_SECRET_KEY": LONG_KEY, "DJANGO_DEBUG": "true"}, "DJANGO_DEBUG"),
+    ],
+)
+def test_production_refuses_weak_settings(env: dict[str, str], complaint: str) -> None:
+    loaded = load_settings(APP_ENV="production", **env)
+
+    assert loaded.returncode != 0
+    assert "ImproperlyConfigured" in loaded.stderr and complaint in loaded.stderr
+
+
+def test_production_sends_cookies_over_https_only() -> None:
+    loaded = load_settings(APP_ENV="production", DJANGO_SECRET_KEY=LONG_KEY)
+
+    assert (loaded.returncode, loaded.stdout.split()) == (0, ["True", "True", "0"])
+
+
+def test_local_development_keeps_plain_http_cookies() -> None:
+    loaded = load_settings()
+
+    assert (loaded.returncode, loaded.stdout.split()) == (0, ["False", "False", "0"])
