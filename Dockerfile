@@ -23,7 +23,7 @@ COPY . .
 # collectstatic touches no database or cache; the settings only need some key, and this
 # one lives in this command's environment alone, never in the image's.
 # The code stays root-owned, so the app cannot rewrite it; only the SQLite fallback's
-# folder is writable (DATABASE_URL=sqlite:////app/data/db.sqlite3).
+# folder is writable, and the image points the fallback there (compose sets Postgres).
 RUN DJANGO_SECRET_KEY=collectstatic-only-not-a-secret APP_ENV=build \
         python manage.py collectstatic --noinput \
     && install -d -o app -g app /app/data
@@ -35,7 +35,8 @@ EXPOSE 8000
 # gunicorn reads its workers from WEB_CONCURRENCY and the rest from GUNICORN_CMD_ARGS, so
 # `docker run`, compose and an operator's override all start the same server.
 # --worker-tmp-dir: the heartbeat file on tmpfs, not the container's overlay disk.
-ENV WEB_CONCURRENCY=3 \
+ENV DATABASE_URL=sqlite:////app/data/db.sqlite3 \
+    WEB_CONCURRENCY=3 \
     GUNICORN_CMD_ARGS="--bind 0.0.0.0:8000 --access-logfile - --error-logfile - --timeout 30 --graceful-timeout 30 --worker-tmp-dir /dev/shm"
 
 CMD ["gunicorn", "config.wsgi"]
