@@ -298,12 +298,16 @@ SIMPLE_JWT = {
     "TOKEN_VERIFY_SERIALIZER": "users.tokens.TokenVerifyInputSerializer",
 }
 
-# djoser renders the password-reset email (users.emails); the endpoints are ours.
+# djoser renders the password-reset email (users.emails); the endpoints are ours. The
+# link is {protocol}://{DOMAIN}/{PASSWORD_RESET_CONFIRM_URL}: the frontend's page, which
+# posts uid and token to /api/users/reset_password_confirm/.
 DJOSER = {
     "PASSWORD_RESET_CONFIRM_URL": env.str(
         "DJOSER_PASSWORD_RESET_CONFIRM_URL", default="password/reset/confirm/{uid}/{token}"
     ),
 }
+DOMAIN = env.str("DJOSER_DOMAIN", default="")  # empty: the host the request came to
+SITE_NAME = env.str("DJOSER_SITE_NAME", default="")
 
 _ERROR_ENUMS = "drf_standardized_errors.openapi_serializers"
 SPECTACULAR_SETTINGS = {

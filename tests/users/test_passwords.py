@@ -11,6 +11,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
 from django.utils import timezone
 from djoser.utils import decode_uid, encode_uid
+from pytest_django import Settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -100,6 +101,16 @@ class TestPasswords:
         assert old_refresh.status_code == 401
         user.refresh_from_db()
         assert user.check_password("Brand-new-Secret-1")
+
+    def test_reset_link_points_at_the_configured_frontend(
+        self, api_client: APIClient, settings: Settings
+    ) -> None:
+        settings.DOMAIN, settings.SITE_NAME = "app.example.com", "Referrals"
+        UserFactory.create(email="anna@example.com")
+
+        api_client.post("/api/users/reset_password/", {"email": "anna@example.com"}, format="json")
+
+        assert "://app.example.com/password/reset/confirm/" in str(mail.outbox[0].body)
 
     def test_reset_email_follows_the_request_language(self, api_client: APIClient) -> None:
         UserFactory.create(email="anna@example.com")
