@@ -1,6 +1,6 @@
 import uuid
 from functools import cached_property
-from typing import Any, cast
+from typing import cast
 
 from django.contrib import admin
 from django.core.paginator import Paginator
@@ -8,6 +8,7 @@ from django.db import connections
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from common.admin import ReadOnlyAdminMixin
 from sync.models import UserChange
 
 
@@ -34,7 +35,7 @@ class EstimatedCountPaginator(Paginator):
 
 
 @admin.register(UserChange)
-class UserChangeAdmin(admin.ModelAdmin):
+class UserChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The change queue, read-only: rows are written by database triggers only."""
 
     list_display = ["user_uuid", "queued_at"]
@@ -57,12 +58,3 @@ class UserChangeAdmin(admin.ModelAdmin):
             return queryset.filter(user_uuid=uuid.UUID(term)), False
         except ValueError:
             return queryset.none(), False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

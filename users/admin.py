@@ -34,6 +34,7 @@ from rest_framework_simplejwt.token_blacklist.admin import BlacklistedTokenAdmin
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
 from codes.services import code_issue, codes_invalidate_for_owner
+from common.admin import ReadOnlyAdminMixin
 from users.models import User
 from users.phones import InvalidPhoneError, phone_from_search, phone_normalize
 from users.selectors import referrals_count_expression
@@ -297,14 +298,5 @@ admin.site.unregister(BlacklistedToken)
 
 
 @admin.register(BlacklistedToken)
-class ReadOnlyBlacklistedTokenAdmin(BlacklistedTokenAdmin):
-    actions = None
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+class ReadOnlyBlacklistedTokenAdmin(ReadOnlyAdminMixin, BlacklistedTokenAdmin):
+    pass
