@@ -306,6 +306,9 @@ DJOSER = {
         "DJOSER_PASSWORD_RESET_CONFIRM_URL", default="password/reset/confirm/{uid}/{token}"
     ),
 }
+# At most one reset email per address in this many seconds: the endpoint is anonymous,
+# and its per-IP throttle alone would let anyone flood one inbox.
+PASSWORD_RESET_EMAIL_INTERVAL = env.int("PASSWORD_RESET_EMAIL_INTERVAL", default=60)
 DOMAIN = env.str("DJOSER_DOMAIN", default="")  # empty: the host the request came to
 SITE_NAME = env.str("DJOSER_SITE_NAME", default="")
 

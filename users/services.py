@@ -201,14 +201,21 @@ def user_reset_password(*, user: User, token: str, password: str, now: datetime)
 
 def password_reset_email_send(*, email: str, request: HttpRequest | None) -> None:
     """Email a reset link to the active user with this email who has a password, and to
-    nobody else. Nothing tells the caller which happened, not even a mail server that is
-    down: that is logged instead, so the answer never reveals whether an address is known."""
+    nobody else; at most once per PASSWORD_RESET_EMAIL_INTERVAL per address. Nothing
+    tells the caller which happened, not even a mail server that is down: that is logged
+    instead, so the answer never reveals whether an address is known."""
     user = user_for_password_reset(email=email)
     if user is None:
+        return
+    # Keyed by the account, so every spelling of the address shares one interval; `add`
+    # is atomic, so of parallel requests one sends.
+    interval_key = f"password-reset-sent:{user.uuid}"
+    if not cache.add(interval_key, 1, timeout=settings.PASSWORD_RESET_EMAIL_INTERVAL):
         return
     try:
         PasswordResetEmail(request, {"user": user}).send([user.email])
     except (smtplib.SMTPException, OSError):
+        cache.delete(interval_key)  # nothing went out: a retry may send at once
         logger.exception("Password reset email not sent", extra={"user_uuid": str(user.uuid)})
 
 

@@ -201,6 +201,17 @@ class TestResetPassword:
         assert response.status_code == 204
         assert mail.outbox == []
 
+    def test_sends_one_email_per_interval(self, api_client: APIClient) -> None:
+        UserFactory.create(email="anna@example.com")
+
+        for spelling in ("anna@example.com", "ANNA@example.com", "anna@example.com"):
+            response = api_client.post(
+                "/api/users/reset_password/", {"email": spelling}, format="json"
+            )
+            assert response.status_code == 204
+
+        assert len(mail.outbox) == 1
+
     def test_sends_the_link_over_smtp(
         self, api_client: APIClient, fake_smtp: FakeSmtpService
     ) -> None:
@@ -240,6 +251,19 @@ class TestResetPassword:
         assert response.status_code == 204
         assert fake_smtp.messages == []
         assert "Password reset email not sent" in caplog.text
+
+    def test_a_retry_after_a_mail_server_failure_sends(
+        self, api_client: APIClient, fake_smtp: FakeSmtpService
+    ) -> None:
+        UserFactory.create(email="anna@example.com")
+        body = {"email": "anna@example.com"}
+        fake_smtp.failure = "refuse"
+        api_client.post("/api/users/reset_password/", body, format="json")
+
+        fake_smtp.failure = None
+        api_client.post("/api/users/reset_password/", body, format="json")
+
+        assert [message["to"] for message in fake_smtp.messages] == [["anna@example.com"]]
 
 
 class TestResetPasswordConfirm:
