@@ -172,6 +172,7 @@ class TestUserSync:
 
     def test_a_cursor_needs_a_limit(self, key_client: APIClient) -> None:
         UserFactory.create_batch(2)
+        queued_uuids()  # fires the queue's deferred triggers
         first = key_client.get("/api/user-sync/", {"limit": 1}).json()
 
         response = key_client.get("/api/user-sync/", {"cursor": first["next"]})
