@@ -299,18 +299,20 @@ SIMPLE_JWT = {
 }
 
 # djoser renders the password-reset email (users.emails); the endpoints are ours. The
-# link is {protocol}://{DOMAIN}/{PASSWORD_RESET_CONFIRM_URL}: the frontend's page, which
-# posts uid and token to /api/users/reset_password_confirm/.
+# link is {protocol}://{domain}/{PASSWORD_RESET_CONFIRM_URL}: the frontend's page, which
+# posts uid and token to /api/users/reset_password_confirm/. Empty protocol and domain:
+# the scheme and host the reset request came in on.
 DJOSER = {
     "PASSWORD_RESET_CONFIRM_URL": env.str(
         "DJOSER_PASSWORD_RESET_CONFIRM_URL", default="password/reset/confirm/{uid}/{token}"
     ),
+    "EMAIL_FRONTEND_PROTOCOL": env.str("DJOSER_EMAIL_FRONTEND_PROTOCOL", default=""),
+    "EMAIL_FRONTEND_DOMAIN": env.str("DJOSER_EMAIL_FRONTEND_DOMAIN", default=""),
+    "EMAIL_FRONTEND_SITE_NAME": env.str("DJOSER_EMAIL_FRONTEND_SITE_NAME", default=""),
 }
 # At most one reset email per address in this many seconds: the endpoint is anonymous,
 # and its per-IP throttle alone would let anyone flood one inbox.
 PASSWORD_RESET_EMAIL_INTERVAL = env.int("PASSWORD_RESET_EMAIL_INTERVAL", default=60)
-DOMAIN = env.str("DJOSER_DOMAIN", default="")  # empty: the host the request came to
-SITE_NAME = env.str("DJOSER_SITE_NAME", default="")
 
 _ERROR_ENUMS = "drf_standardized_errors.openapi_serializers"
 SPECTACULAR_SETTINGS = {

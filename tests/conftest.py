@@ -18,6 +18,7 @@ from pytest_django import Settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from common.mail import wait_for_outgoing_mail
 from tests.users.factories import UserFactory
 from users.models import User
 
@@ -50,6 +51,13 @@ def _isolated_cache(request: pytest.FixtureRequest, django_db_blocker: Any) -> N
     request.getfixturevalue("django_db_setup")
     with django_db_blocker.unblock():
         cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _outgoing_mail_finished() -> Iterator[None]:
+    """Mail sent after a response (common.mail) lands in this test, not the next one."""
+    yield
+    wait_for_outgoing_mail()
 
 
 @pytest.fixture

@@ -42,6 +42,12 @@ class RefreshTokenInvalidError(DomainError):
     default_detail = _("Token is invalid or expired")
 
 
+class CurrentPasswordInvalidError(DomainError):
+    code = "invalid_password"
+    default_detail = _("Invalid password.")
+    default_attr = "current_password"
+
+
 class PasswordResetTokenInvalidError(DomainError):
     """A reset link's token that is wrong, used (the password changed since) or stale."""
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import password_validation
-from django.contrib.auth.tokens import default_token_generator
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
@@ -13,7 +12,7 @@ from rest_framework.fields import get_error_detail
 
 from codes.serializers import InviteCodeField
 from common.api import format_datetime
-from users.errors import PasswordResetTokenInvalidError, UserNotFoundError
+from users.errors import UserNotFoundError
 from users.models import User
 from users.phones import InvalidPhoneError, phone_normalize
 from users.selectors import UserProfile, user_get_by_uuid
@@ -150,15 +149,11 @@ class TokenLogoutInputSerializer(serializers.Serializer):
 
 
 class PasswordSetInputSerializer(serializers.Serializer):
-    """The current password and a new one for the user in `context["user"]`."""
+    """The current password and a new one for the user in `context["user"]` (against whom
+    the validators compare it)."""
 
     current_password = serializers.CharField(trim_whitespace=False)
     new_password = serializers.CharField(trim_whitespace=False, max_length=128)
-
-    def validate_current_password(self, value: str) -> str:
-        if not self.context["user"].check_password(value):
-            raise serializers.ValidationError(_("Invalid password."), code="invalid_password")
-        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         _validate_password_for(attrs["new_password"], self.context["user"], attr="new_password")
@@ -171,7 +166,7 @@ class PasswordResetInputSerializer(serializers.Serializer):
 
 class PasswordResetConfirmInputSerializer(serializers.Serializer):
     """The uid and token of a reset link (users.emails) and the new password; `user` in
-    the validated data is the active user the link was made for."""
+    the validated data is the active user the uid names (the token is the service's)."""
 
     uid = serializers.CharField(max_length=64)
     token = serializers.CharField(max_length=128)
@@ -186,9 +181,5 @@ class PasswordResetConfirmInputSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {"uid": _("Invalid user id or user doesn't exist.")}, code="invalid_uid"
             ) from exc
-        if not default_token_generator.check_token(user, attrs["token"]):
-            raise serializers.ValidationError(
-                {"token": PasswordResetTokenInvalidError.default_detail}, code="invalid_token"
-            )
         _validate_password_for(attrs["new_password"], user, attr="new_password")
         return {**attrs, "user": user}

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import smtplib
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +11,6 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -22,10 +20,12 @@ from codes.services import code_issue, code_redeem, codes_invalidate_for_owner
 from common import locks
 from common.db import violated_constraint
 from common.errors import DomainError
+from common.mail import send_later
 from referral.services import referral_position_under
 from users.clients import HunterUnavailableError, hunter_email_status
-from users.emails import PasswordResetEmail
+from users.emails import LinkSite, PasswordResetEmail
 from users.errors import (
+    CurrentPasswordInvalidError,
     EmailUndeliverableError,
     FieldTakenError,
     PasswordResetTokenInvalidError,
@@ -177,33 +177,38 @@ def user_deactivate(*, user: User) -> None:
     codes_invalidate_for_owner(owner=user)
 
 
-def user_set_password(*, user: User, password: str) -> None:
-    """Change `user`'s password. Every token issued before stops working: each carries a
-    hash of the password (simplejwt's CHECK_REVOKE_TOKEN). Only the password column is
-    written, so what another request changed meanwhile (the tree, deactivation) stays."""
+def user_set_password(*, user: User, current_password: str, password: str) -> None:
+    """Change `user`'s password, given the current one (CurrentPasswordInvalidError
+    otherwise). Every token issued before stops working: each carries a hash of the
+    password (simplejwt's CHECK_REVOKE_TOKEN). Only the password column is written, so
+    what another request changed meanwhile (the tree, deactivation) stays."""
+    if not user.check_password(current_password):
+        raise CurrentPasswordInvalidError()
     user.set_password(password)
     user.save(update_fields=["password"])
 
 
-def user_reset_password(*, user: User, token: str, password: str, now: datetime) -> None:
-    """Set a new password through a reset link. The token is checked again under the
-    user's row lock: it is bound to the password and last_login, which this changes, so
-    of two requests with one token only the first gets through; the other raises
-    PasswordResetTokenInvalidError."""
+def user_reset_password(*, user: User, token: str, password: str) -> None:
+    """Set a new password through a reset link's token; PasswordResetTokenInvalidError for
+    a wrong, used or stale one. The token is bound to the password, so it works once: it
+    is checked again under the user's row lock, and of two requests with one token only
+    the first gets through."""
+    if not default_token_generator.check_token(user, token):
+        raise PasswordResetTokenInvalidError()  # before hashing: bogus tokens cost nothing
     hashed = make_password(password)  # Argon2 takes a while: not under the lock
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
         if not default_token_generator.check_token(locked, token):
             raise PasswordResetTokenInvalidError()
-        locked.password, locked.last_login = hashed, now
-        locked.save(update_fields=["password", "last_login"])
+        locked.password = hashed
+        locked.save(update_fields=["password"])
 
 
-def password_reset_email_send(*, email: str, request: HttpRequest | None) -> None:
+def password_reset_email_send(*, email: str, site: LinkSite) -> None:
     """Email a reset link to the active user with this email who has a password, and to
-    nobody else; at most once per PASSWORD_RESET_EMAIL_INTERVAL per address. Nothing
-    tells the caller which happened, not even a mail server that is down: that is logged
-    instead, so the answer never reveals whether an address is known."""
+    nobody else; at most once per PASSWORD_RESET_EMAIL_INTERVAL per account. Nothing
+    tells the caller which happened: the mail goes out after the response (common.mail),
+    so neither the mail server's speed nor its failures show, only in the log."""
     user = user_for_password_reset(email=email)
     if user is None:
         return
@@ -212,11 +217,12 @@ def password_reset_email_send(*, email: str, request: HttpRequest | None) -> Non
     interval_key = f"password-reset-sent:{user.uuid}"
     if not cache.add(interval_key, 1, timeout=settings.PASSWORD_RESET_EMAIL_INTERVAL):
         return
-    try:
-        PasswordResetEmail(request, {"user": user}).send([user.email])
-    except (smtplib.SMTPException, OSError):
-        cache.delete(interval_key)  # nothing went out: a retry may send at once
-        logger.exception("Password reset email not sent", extra={"user_uuid": str(user.uuid)})
+    message = PasswordResetEmail(None, {"user": user, **site.context()})
+    send_later(
+        lambda: message.send([user.email]),
+        log_extra={"email_kind": "password_reset", "user_uuid": str(user.uuid)},
+        on_failure=lambda: cache.delete(interval_key),  # nothing went out: a retry may send
+    )
 
 
 def token_blacklist(*, user: User, raw_refresh: str) -> None:

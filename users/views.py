@@ -13,8 +13,10 @@ from codes.errors import INVITE_CODE_ERROR_CODES
 from common.throttles import AnonThrottle, ScopedIPThrottle, UserThrottle
 from referral.errors import TreeTooDeepError
 from users.authentication import authenticated_user
+from users.emails import LinkSite
 from users.errors import (
     PASSWORD_VALIDATOR_CODES,
+    CurrentPasswordInvalidError,
     EmailUndeliverableError,
     FieldTakenError,
     PasswordResetTokenInvalidError,
@@ -144,7 +146,7 @@ class TokenVerifyView(jwt_views.TokenVerifyView):
     schema = CredentialsSchema()
 
 
-@extend_validation_errors(["invalid_password"], field_name="current_password")
+@extend_validation_errors([CurrentPasswordInvalidError.code], field_name="current_password")
 @extend_validation_errors(PASSWORD_VALIDATOR_CODES, field_name="new_password")
 class PasswordSetView(APIView):
     """Change my password. Ends all my refresh tokens."""
@@ -156,7 +158,11 @@ class PasswordSetView(APIView):
         user = authenticated_user(request)
         payload = PasswordSetInputSerializer(data=request.data, context={"user": user})
         payload.is_valid(raise_exception=True)
-        user_set_password(user=user, password=payload.validated_data["new_password"])
+        user_set_password(
+            user=user,
+            current_password=payload.validated_data["current_password"],
+            password=payload.validated_data["new_password"],
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -171,7 +177,7 @@ class PasswordResetView(APIView):
     def post(self, request: Request) -> Response:
         payload = PasswordResetInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        password_reset_email_send(email=payload.validated_data["email"], request=request)
+        password_reset_email_send(email=payload.validated_data["email"], site=LinkSite.of(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -193,7 +199,6 @@ class PasswordResetConfirmView(APIView):
             user=payload.validated_data["user"],
             token=payload.validated_data["token"],
             password=payload.validated_data["new_password"],
-            now=timezone.now(),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -4,18 +4,19 @@ the mail server's behaviour matters) and reset confirmation."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.contrib.auth.tokens import default_token_generator
 from django.core import mail
-from django.utils import timezone
+from django.core.mail import EmailMessage
 from djoser.utils import decode_uid, encode_uid
 from pytest_django import Settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from tests.conftest import FakeSmtpService, client_for
+from common.mail import wait_for_outgoing_mail
+from tests.conftest import FakeSmtpService, client_for, run_in_parallel
 from tests.users.factories import DEFAULT_PASSWORD, UserFactory
 from users.errors import PasswordResetTokenInvalidError
 from users.models import User
@@ -32,6 +33,17 @@ WEAK_PASSWORD_CODES = {"password_too_short", "password_too_common", "password_en
 
 def codes(response: ApiResponse) -> set[tuple[str, str | None]]:
     return {(error["code"], error["attr"]) for error in response.json()["errors"]}
+
+
+def outbox() -> list[EmailMessage]:
+    """Django's test outbox once the mail sent after the response is out."""
+    wait_for_outgoing_mail()
+    return mail.outbox
+
+
+def delivered(server: FakeSmtpService) -> list[dict[str, Any]]:
+    wait_for_outgoing_mail()
+    return server.messages
 
 
 def reset_link(user: User) -> dict[str, str]:
@@ -77,7 +89,7 @@ class TestPasswords:
         )
 
         assert response.status_code == 204
-        assert mail.outbox == []
+        assert outbox() == []
 
     def test_reset_round_trip_uses_the_uuid_and_the_token_is_single_use(
         self, api_client: APIClient
@@ -87,7 +99,7 @@ class TestPasswords:
 
         api_client.post("/api/users/reset_password/", {"email": "anna@example.com"}, format="json")
         link = re.search(
-            r"password/reset/confirm/(?P<uid>[^/\s]+)/(?P<token>[^/\s]+)", str(mail.outbox[0].body)
+            r"password/reset/confirm/(?P<uid>[^/\s]+)/(?P<token>[^/\s]+)", str(outbox()[0].body)
         )
         assert link is not None
         body = {**link.groupdict(), "new_password": "Brand-new-Secret-1"}
@@ -105,12 +117,16 @@ class TestPasswords:
     def test_reset_link_points_at_the_configured_frontend(
         self, api_client: APIClient, settings: Settings
     ) -> None:
-        settings.DOMAIN, settings.SITE_NAME = "app.example.com", "Referrals"
+        settings.DJOSER = {
+            **settings.DJOSER,
+            "EMAIL_FRONTEND_PROTOCOL": "https",
+            "EMAIL_FRONTEND_DOMAIN": "app.example.com",
+        }
         UserFactory.create(email="anna@example.com")
 
         api_client.post("/api/users/reset_password/", {"email": "anna@example.com"}, format="json")
 
-        assert "://app.example.com/password/reset/confirm/" in str(mail.outbox[0].body)
+        assert "https://app.example.com/password/reset/confirm/" in str(outbox()[0].body)
 
     def test_reset_email_follows_the_request_language(self, api_client: APIClient) -> None:
         UserFactory.create(email="anna@example.com")
@@ -122,7 +138,7 @@ class TestPasswords:
             HTTP_ACCEPT_LANGUAGE="ru",
         )
 
-        assert re.search("[а-яА-Я]", str(mail.outbox[0].subject) + str(mail.outbox[0].body))
+        assert re.search("[а-яА-Я]", str(outbox()[0].subject) + str(outbox()[0].body))
 
 
 class TestSetPassword:
@@ -160,7 +176,9 @@ class TestSetPassword:
         loaded = User.objects.get(pk=user.pk)
         referrer = change_behind_the_back(user, is_active=False)
 
-        user_set_password(user=loaded, password="An0ther-Secret!")
+        user_set_password(
+            user=loaded, current_password=DEFAULT_PASSWORD, password="An0ther-Secret!"
+        )
 
         user.refresh_from_db()
         assert user.is_active is False
@@ -181,7 +199,7 @@ class TestResetPassword:
         )
 
         assert response.status_code == 204
-        assert [message.to for message in mail.outbox] == [["Anna@example.com"]]
+        assert [message.to for message in outbox()] == [["Anna@example.com"]]
 
     @pytest.mark.parametrize("who", ["inactive", "no_password"])
     def test_sends_nothing_to_inactive_or_passwordless_users(
@@ -199,7 +217,7 @@ class TestResetPassword:
         )
 
         assert response.status_code == 204
-        assert mail.outbox == []
+        assert outbox() == []
 
     def test_sends_one_email_per_interval(self, api_client: APIClient) -> None:
         UserFactory.create(email="anna@example.com")
@@ -210,7 +228,7 @@ class TestResetPassword:
             )
             assert response.status_code == 204
 
-        assert len(mail.outbox) == 1
+        assert len(outbox()) == 1
 
     def test_sends_the_link_over_smtp(
         self, api_client: APIClient, fake_smtp: FakeSmtpService
@@ -222,7 +240,7 @@ class TestResetPassword:
         )
 
         assert response.status_code == 204
-        [message] = fake_smtp.messages
+        [message] = delivered(fake_smtp)
         assert message["to"] == ["anna@example.com"]
         assert encode_uid(str(user.uuid)) in message["data"]
 
@@ -249,8 +267,9 @@ class TestResetPassword:
         )
 
         assert response.status_code == 204
-        assert fake_smtp.messages == []
-        assert "Password reset email not sent" in caplog.text
+        assert delivered(fake_smtp) == []
+        [failure_log] = [r for r in caplog.records if r.getMessage() == "Email not sent"]
+        assert failure_log.email_kind == "password_reset"  # type: ignore[attr-defined]
 
     def test_a_retry_after_a_mail_server_failure_sends(
         self, api_client: APIClient, fake_smtp: FakeSmtpService
@@ -263,7 +282,7 @@ class TestResetPassword:
         fake_smtp.failure = None
         api_client.post("/api/users/reset_password/", body, format="json")
 
-        assert [message["to"] for message in fake_smtp.messages] == [["anna@example.com"]]
+        assert [message["to"] for message in delivered(fake_smtp)] == [["anna@example.com"]]
 
 
 class TestResetPasswordConfirm:
@@ -322,31 +341,35 @@ class TestResetPasswordConfirm:
         user.refresh_from_db()
         assert user.check_password(DEFAULT_PASSWORD)
 
-    def test_token_is_checked_again_under_the_row_lock(self, user: User) -> None:
-        """Two requests with one link both pass validation before either writes: the
-        second finds the token spent once it holds the row."""
+    def test_one_link_changes_the_password_once_under_concurrency(
+        self, postgres_only: None, transactional_db: None
+    ) -> None:
+        """Two requests with one link both pass the first token check; the row lock makes
+        the second see the changed password, which has spent the token."""
+        user = UserFactory.create()
         token = default_token_generator.make_token(user)
-        stale = User.objects.get(pk=user.pk)
+        passwords = ["First-new-Secret-1", "Second-new-Secret-1"]
 
-        user_reset_password(
-            user=user, token=token, password="First-new-Secret-1", now=timezone.now()
+        results = run_in_parallel(
+            [
+                lambda password=password: user_reset_password(
+                    user=User.objects.get(pk=user.pk), token=token, password=password
+                )
+                for password in passwords
+            ]
         )
-        with pytest.raises(PasswordResetTokenInvalidError):
-            user_reset_password(
-                user=stale, token=token, password="Second-new-Secret-1", now=timezone.now()
-            )
 
+        refused = [r for r in results if isinstance(r, PasswordResetTokenInvalidError)]
+        assert (len(refused), results.count(None)) == (1, 1)
         user.refresh_from_db()
-        assert user.check_password("First-new-Secret-1")
+        assert user.check_password(passwords[results.index(None)])
 
-    def test_writes_only_the_password_and_last_login(self, user: User) -> None:
+    def test_writes_only_the_password(self, user: User) -> None:
         token = default_token_generator.make_token(user)
         loaded = User.objects.get(pk=user.pk)
         referrer = change_behind_the_back(user)
 
-        user_reset_password(
-            user=loaded, token=token, password="Brand-new-Secret-1", now=timezone.now()
-        )
+        user_reset_password(user=loaded, token=token, password="Brand-new-Secret-1")
 
         user.refresh_from_db()
         assert (user.referred_by, user.tree_path, user.first_name) == (
@@ -354,4 +377,4 @@ class TestResetPasswordConfirm:
             referrer.subtree_prefix,
             "Changed",
         )
-        assert user.last_login is not None
+        assert user.check_password("Brand-new-Secret-1")
