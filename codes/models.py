@@ -3,8 +3,6 @@ from django.db import models
 from django.db.models.functions import Upper
 from django.utils import timezone
 
-CODE_MAX_LENGTH = 32
-
 
 class ReferralCode(models.Model):
     """An invite code. Strings are stored upper-cased and never change owner: a deleted
@@ -13,7 +11,7 @@ class ReferralCode(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referral_codes"
     )
-    code = models.CharField(max_length=CODE_MAX_LENGTH, unique=True)
+    code = models.CharField(max_length=32, unique=True)
     is_active = models.BooleanField(default=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     max_uses = models.PositiveIntegerField(null=True, blank=True)

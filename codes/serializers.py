@@ -5,8 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from codes.errors import CodeInvalidError
-from codes.models import CODE_MAX_LENGTH, ReferralCode
+from codes.models import ReferralCode
 from common.fields import IntegerInRangeField
 
 # The database column is a 32-bit integer.
@@ -17,17 +16,6 @@ custom_code_validator = RegexValidator(
     message=_("A code is 4 to 32 of the characters A-Z, a-z, 0-9, _ and -."),
     code="invalid",
 )
-
-
-class InviteCodeField(serializers.CharField):
-    """A code entered to sign up or to set a referrer. One longer than any code can be is
-    an unknown code, `invalid` as API.md says, not DRF's `max_length`."""
-
-    def to_internal_value(self, data: Any) -> str:
-        value = super().to_internal_value(data)
-        if len(value) > CODE_MAX_LENGTH:
-            raise serializers.ValidationError(str(CodeInvalidError.default_detail), code="invalid")
-        return value
 
 
 class CodeCreateInputSerializer(serializers.Serializer):

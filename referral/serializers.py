@@ -3,7 +3,6 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from codes.serializers import InviteCodeField
 from common.api import format_datetime
 from common.fields import IntegerInRangeField
 from users.models import User
@@ -76,7 +75,7 @@ class UplineOutputSerializer(serializers.Serializer):
 
 
 class ReferrerSetInputSerializer(serializers.Serializer):
-    code = InviteCodeField()
+    code = serializers.CharField()  # a string no code can match is `invalid` (codes.selectors)
 
 
 class ReferrerSetOutputSerializer(serializers.Serializer):

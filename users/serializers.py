@@ -10,7 +10,6 @@ from djoser import utils as djoser_utils
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
-from codes.serializers import InviteCodeField
 from common.api import format_datetime
 from users.errors import UserNotFoundError
 from users.models import User
@@ -61,7 +60,8 @@ class UserRegisterInputSerializer(serializers.Serializer):
     last_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
     middle_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
     phone = PhoneField(required=False, allow_blank=True)
-    referral_code = InviteCodeField(required=False, allow_blank=True)
+    # Any string: one no code can match is refused as `invalid` by codes.selectors.
+    referral_code = serializers.CharField(required=False, allow_blank=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         # The similarity validator compares the password with these fields.
