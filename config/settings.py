@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-# Real environment variables always win over `.env` (environ does not overwrite them).
-environ.Env.read_env(BASE_DIR / ".env")
+# Real environment variables always win over the file (environ does not overwrite them).
+environ.Env.read_env(env.str("DJANGO_ENV_FILE", default=str(BASE_DIR / ".env")))
 
 APP_ENV = env.str("APP_ENV", default="local")  # local | test | production
 PRODUCTION = APP_ENV == "production"
@@ -28,6 +28,8 @@ if PRODUCTION and (SECRET_KEY.startswith("django-insecure-") or len(SECRET_KEY) 
     raise ImproperlyConfigured(
         "DJANGO_SECRET_KEY must be a random string of 50 or more characters in production"
     )
+if PRODUCTION and len(env.str("JWT_SIGNING_KEY", default=SECRET_KEY)) < 50:
+    raise ImproperlyConfigured("JWT_SIGNING_KEY, when set, must be 50 or more characters")
 if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DJANGO_DEBUG must be off in production")
 # The admin's session and CSRF cookies travel over HTTPS only, in production; set false
@@ -349,7 +351,12 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {
+            "()": "common.logging.KeyValueFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }

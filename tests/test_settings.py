@@ -22,7 +22,8 @@ def load_settings(**env: str) -> subprocess.CompletedProcess[str]:
         for key, value in os.environ.items()
         if not key.startswith(("DJANGO_", "APP_ENV", "DATABASE_URL", "REDIS_URL"))
     }
-    environment.update(env)
+    # Not the developer's .env: the defaults are what is tested.
+    environment.update({"DJANGO_ENV_FILE": os.devnull, **env})
     code = (
         "from config import settings as s; "
         "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS)"
@@ -45,6 +46,7 @@ def load_settings(**env: str) -> subprocess.CompletedProcess[str]:
         ({"DJANGO_SECRET_KEY": "changeme"}, "DJANGO_SECRET_KEY"),
         ({"DJANGO_SECRET_KEY": "django-insecure-" + LONG_KEY}, "DJANGO_SECRET_KEY"),
         ({"DJANGO_SECRET_KEY": LONG_KEY, "DJANGO_DEBUG": "true"}, "DJANGO_DEBUG"),
+        ({"DJANGO_SECRET_KEY": LONG_KEY, "JWT_SIGNING_KEY": "short"}, "JWT_SIGNING_KEY"),
     ],
 )
 def test_production_refuses_weak_settings(env: dict[str, str], complaint: str) -> None:
