@@ -208,10 +208,9 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Jso
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    denied = exceptions.PermissionDenied  # DRF's words, and so its translations
     return error_response(
-        status_code=403,
-        code="permission_denied",
-        detail=str(_("You do not have permission to perform this action.")),
+        status_code=403, code=denied.default_code, detail=str(denied.default_detail)
     )
 
 

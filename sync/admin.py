@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from common.admin import ReadOnlyAdminMixin
 from sync.models import UserChange
@@ -41,7 +42,7 @@ class UserChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["user_uuid", "queued_at"]
     list_filter = [("queued_at", admin.DateFieldListFilter)]
     search_fields = ["user_uuid"]
-    search_help_text = "An exact user uuid."
+    search_help_text = _("An exact user uuid.")
     ordering = ["-queued_at"]
     show_full_result_count = False
     paginator = EstimatedCountPaginator

@@ -25,7 +25,8 @@ class FieldTakenError(DomainError):
 
 
 class PhoneRequiredError(DomainError):
-    """Clearing the phone of an account that has no email: it could never sign in again."""
+    """Clearing the phone of an account that has no email, which would leave it with no
+    address to sign in with or to be reached at."""
 
     code = "required"
     default_detail = _("An account without an email must keep its phone.")

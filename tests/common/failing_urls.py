@@ -3,14 +3,11 @@
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
+from config.urls import handler400, handler403, handler404, handler500  # noqa: F401
+
 
 def boom(request: HttpRequest) -> HttpResponse:
     raise RuntimeError("boom")
 
 
 urlpatterns = [path("api/boom/", boom), path("", include("config.urls"))]
-
-handler400 = "common.api.bad_request"
-handler403 = "common.api.permission_denied"
-handler404 = "common.api.not_found"
-handler500 = "common.api.server_error"

@@ -82,11 +82,10 @@ class _PoEntry:
         return self.msgstr is not None or bool(self.msgstr_plural)
 
 
-def _parse_po(path: Path) -> dict[str, str]:
-    """Translated entries of a .po file, keyed as `_parse_mo` keys the .mo.
+def _po_entries(path: Path) -> list[_PoEntry]:
+    """Every entry of a .po file, the header (msgid "") and fuzzy ones included.
 
-    Handles msgctxt, plurals and continuation lines; skips the header, fuzzy entries
-    (msgfmt leaves them out), obsolete `#~` entries and untranslated ones.
+    Handles msgctxt, plurals and continuation lines; skips obsolete `#~` entries.
     """
     entries: list[_PoEntry] = []
     entry = _PoEntry()
@@ -130,9 +129,14 @@ def _parse_po(path: Path) -> dict[str, str]:
             else:
                 raise ValueError(f"Unexpected line in {path.name}: {raw!r}")
     finish()
+    return entries
 
+
+def _parse_po(path: Path) -> dict[str, str]:
+    """Translated entries of a .po file, keyed as `_parse_mo` keys the .mo: the header,
+    fuzzy entries (msgfmt leaves them out) and untranslated ones are skipped."""
     catalog: dict[str, str] = {}
-    for item in entries:
+    for item in _po_entries(path):
         if item.fuzzy or not item.msgid:
             continue
         key = item.msgid if item.msgctxt is None else f"{item.msgctxt}\x04{item.msgid}"
@@ -168,11 +172,15 @@ def test_po_has_translations() -> None:
 def test_every_message_is_translated_and_none_is_fuzzy() -> None:
     """makemessages leaves a new message untranslated, or "fuzzy" with a guess from a
     similar one, which Django does not serve: both must be resolved by hand."""
-    text = PO_PATH.read_text(encoding="utf-8")
+    messages = [entry for entry in _po_entries(PO_PATH) if entry.msgid]
 
-    untranslated = re.findall(r'^msgid "(.+)"\nmsgstr ""\n(?!")', text, flags=re.MULTILINE)
-    assert not untranslated, f"untranslated in {PO_PATH.name}: {untranslated}"
-    assert "#, fuzzy" not in text, f"fuzzy entries in {PO_PATH.name}"
+    untranslated = [
+        entry.msgid
+        for entry in messages
+        if not (entry.msgstr or (entry.msgstr_plural and all(entry.msgstr_plural.values())))
+    ]
+    assert messages and not untranslated, f"untranslated in {PO_PATH.name}: {untranslated}"
+    assert not [entry.msgid for entry in messages if entry.fuzzy], "fuzzy entries"
 
 
 def test_compiled_mo_matches_po() -> None:
