@@ -357,6 +357,14 @@ LOGGING = {
             "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
         }
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "discard": {"class": "logging.NullHandler"},  # no handler at all: stderr anyway
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Scanners send any Host to a public address; each refusal would log a traceback.
+        # They are still answered 400 (and show in nginx's access log).
+        "django.security.DisallowedHost": {"handlers": ["discard"], "propagate": False},
+    },
 }

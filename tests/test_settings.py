@@ -66,3 +66,28 @@ def test_local_development_keeps_plain_http_cookies() -> None:
     loaded = load_settings()
 
     assert (loaded.returncode, loaded.stdout.split()) == (0, ["False", "False", "0"])
+
+
+def test_a_host_not_allowed_is_answered_without_an_error_log() -> None:
+    """Scanners send any Host; the 400 must not come with a logged traceback each time."""
+    code = (
+        "import django; django.setup(); from django.test import Client; "
+        "print(Client().get('/api/nope/', HTTP_HOST='scanner.example').status_code)"
+    )
+    environment = {**os.environ, "DJANGO_ENV_FILE": os.devnull}
+    environment.pop("DATABASE_URL", None)
+    environment.pop("REDIS_URL", None)
+    environment["DJANGO_SETTINGS_MODULE"] = "config.settings"
+
+    ran = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert (ran.returncode, ran.stdout.strip()) == (0, "400")
+    assert "Invalid HTTP_HOST" not in ran.stderr
