@@ -1,5 +1,5 @@
-"""What the settings refuse or switch on in production, read in a fresh interpreter (the
-test run's own settings are already loaded)."""
+"""What the settings refuse, switch on or silence, read in a fresh interpreter (the test
+run's own settings are already loaded)."""
 
 from __future__ import annotations
 
@@ -14,20 +14,15 @@ ROOT = Path(__file__).resolve().parent.parent
 LONG_KEY = "k" * 50
 
 
-def load_settings(**env: str) -> subprocess.CompletedProcess[str]:
-    """Import config.settings with `env` on top of a clean environment; prints the
-    settings the tests read."""
+def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run `code` in a fresh interpreter with `env` on top of an environment cleared of
+    every setting, and of the developer's .env: the defaults are what is tested."""
     environment = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("DJANGO_", "APP_ENV", "DATABASE_URL", "REDIS_URL"))
     }
-    # Not the developer's .env: the defaults are what is tested.
     environment.update({"DJANGO_ENV_FILE": os.devnull, **env})
-    code = (
-        "from config import settings as s; "
-        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS)"
-    )
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
@@ -36,6 +31,15 @@ def load_settings(**env: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=60,
         check=False,
+    )
+
+
+def load_settings(**env: str) -> subprocess.CompletedProcess[str]:
+    """Import config.settings; prints the settings the tests read."""
+    return run_python(
+        "from config import settings as s; "
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS)",
+        **env,
     )
 
 
@@ -70,23 +74,10 @@ def test_local_development_keeps_plain_http_cookies() -> None:
 
 def test_a_host_not_allowed_is_answered_without_an_error_log() -> None:
     """Scanners send any Host; the 400 must not come with a logged traceback each time."""
-    code = (
+    ran = run_python(
         "import django; django.setup(); from django.test import Client; "
-        "print(Client().get('/api/nope/', HTTP_HOST='scanner.example').status_code)"
-    )
-    environment = {**os.environ, "DJANGO_ENV_FILE": os.devnull}
-    environment.pop("DATABASE_URL", None)
-    environment.pop("REDIS_URL", None)
-    environment["DJANGO_SETTINGS_MODULE"] = "config.settings"
-
-    ran = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        "print(Client().get('/api/nope/', HTTP_HOST='scanner.example').status_code)",
+        DJANGO_SETTINGS_MODULE="config.settings",
     )
 
     assert (ran.returncode, ran.stdout.strip()) == (0, "400")
