@@ -1,5 +1,7 @@
-"""Error response shapes that drf-standardized-errors does not ship (413, 503), and the
-schema hook that documents non-field errors as they are sent.
+"""The schema's error documentation where drf-standardized-errors' falls short: our
+AutoSchema (query parameters and their validation errors), the 401 codes simplejwt sends,
+shapes it does not ship (413, 503), and the hook that documents non-field errors as they
+are sent.
 
 The envelope's `errors` field shares its name with `Serializer.errors`. DRF's metaclass
 moves declared fields out of the class attributes, so the property is not shadowed at
@@ -8,8 +10,69 @@ run time, but the stubs see an override, hence the assignment ignores.
 
 from typing import Any
 
+from drf_standardized_errors.openapi import AutoSchema as BaseAutoSchema
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ServerErrorEnum
-from rest_framework import serializers
+from drf_standardized_errors.openapi_utils import (
+    get_flat_serializer_fields,
+    get_serializer_fields_with_error_codes,
+)
+from rest_framework import pagination, serializers
+
+
+class AutoSchema(BaseAutoSchema):
+    """drf-standardized-errors' schema, taught the query parameters a GET validates.
+
+    A view names its query serializer in `query_serializer_class`. It documents the
+    parameters (types, bounds, help texts) and the codes of their validation errors, which
+    drf-standardized-errors derives only from request bodies and django-filter forms; a
+    paginated list adds `invalid` on `page`."""
+
+    def _query_serializer(self) -> serializers.Serializer | None:
+        query = getattr(self.view, "query_serializer_class", None)
+        return query() if query is not None and self.method == "GET" else None
+
+    def get_override_parameters(self) -> list[Any]:
+        query = self._query_serializer()
+        return ([query] if query is not None else []) + super().get_override_parameters()
+
+    def _get_extra_validation_errors(self) -> dict[str, set[str]]:
+        codes: dict[str, set[str]] = {}
+        query = self._query_serializer()
+        if query is not None:
+            for field in get_serializer_fields_with_error_codes(get_flat_serializer_fields(query)):
+                codes.setdefault(field.name, set()).update(field.error_codes)
+        if self.method == "GET" and isinstance(
+            self._get_paginator(), pagination.PageNumberPagination
+        ):
+            codes.setdefault("page", set()).add("invalid")  # common.api.PageNumberPagination
+        for name, extra in super()._get_extra_validation_errors().items():
+            codes.setdefault(name, set()).update(extra)
+        return codes
+
+
+# The 401 codes: DRF's, and those simplejwt and users.authentication send.
+ERROR_401_CODES = [
+    "authentication_failed",
+    "not_authenticated",
+    "bad_authorization_header",
+    "token_not_valid",
+    "no_active_account",
+    "user_not_found",
+    "user_inactive",
+    "password_changed",
+]
+ERROR_401_CODE_CHOICES = [(code, code) for code in ERROR_401_CODES]
+
+
+class Error401Serializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=ERROR_401_CODE_CHOICES)
+    detail = serializers.CharField()
+    attr = serializers.CharField(allow_null=True)
+
+
+class ErrorResponse401Serializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=ClientErrorEnum.choices)
+    errors = Error401Serializer(many=True)  # type: ignore[assignment]
 
 
 class Error413Serializer(serializers.Serializer):

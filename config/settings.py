@@ -255,7 +255,7 @@ REST_FRAMEWORK = {
     },
     "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0),
     "EXCEPTION_HANDLER": "drf_standardized_errors.handler.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_standardized_errors.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "common.openapi.AutoSchema",
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S+00:00",  # valid because TIME_ZONE is UTC
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -278,6 +278,7 @@ DRF_STANDARDIZED_ERRORS = {
         "503",
     ],
     "ERROR_SCHEMAS": {
+        "401": "common.openapi.ErrorResponse401Serializer",
         "413": "common.openapi.ErrorResponse413Serializer",
         "503": "common.openapi.ErrorResponse503Serializer",
     },
@@ -331,7 +332,7 @@ SPECTACULAR_SETTINGS = {
         "ValidationErrorEnum": f"{_ERROR_ENUMS}.ValidationErrorEnum.choices",
         "ClientErrorEnum": f"{_ERROR_ENUMS}.ClientErrorEnum.choices",
         "ServerErrorEnum": f"{_ERROR_ENUMS}.ServerErrorEnum.choices",
-        "ErrorCode401Enum": f"{_ERROR_ENUMS}.ErrorCode401Enum.choices",
+        "ErrorCode401Enum": "common.openapi.ERROR_401_CODE_CHOICES",
         "ErrorCode403Enum": f"{_ERROR_ENUMS}.ErrorCode403Enum.choices",
         "ErrorCode404Enum": f"{_ERROR_ENUMS}.ErrorCode404Enum.choices",
         "ErrorCode405Enum": f"{_ERROR_ENUMS}.ErrorCode405Enum.choices",

@@ -36,12 +36,22 @@ class ReferralOutputSerializer(serializers.Serializer):
 
 
 class ReferralListQuerySerializer(serializers.Serializer):
-    search = serializers.CharField(required=False, allow_blank=True, max_length=150)
+    search = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=150,
+        help_text="Matches username, email, phone (in any notation) and names.",
+    )
 
 
 class DownlineQuerySerializer(serializers.Serializer):
     depth = IntegerInRangeField(
-        required=False, default=3, min_value=1, max_value=10, message=_("depth is from 1 to 10.")
+        required=False,
+        default=3,
+        min_value=1,
+        max_value=10,
+        message=_("depth is from 1 to 10."),
+        help_text="Levels below me, 1 to 10.",
     )
 
 

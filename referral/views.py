@@ -1,7 +1,5 @@
-from uuid import UUID
-
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import status
 from rest_framework.generics import ListAPIView
@@ -31,10 +29,6 @@ from referral.serializers import (
 from referral.services import referral_enter_code
 from users.authentication import authenticated_user
 
-SEARCH_PARAMETER = OpenApiParameter(
-    "search", str, description="Matches username, email, phone and names."
-)
-
 
 def _search(request: Request) -> str | None:
     if "search" not in request.query_params:
@@ -48,10 +42,7 @@ class ReferralListView(ListAPIView):
     """My direct referrals, newest first."""
 
     serializer_class = ReferralOutputSerializer
-
-    @extend_schema(parameters=[SEARCH_PARAMETER])
-    def get(self, request: Request) -> Response:
-        return super().get(request)
+    query_serializer_class = ReferralListQuerySerializer
 
     def get_queryset(self):
         return referral_list_direct(
@@ -63,10 +54,7 @@ class UserReferralListView(ListAPIView):
     """Direct referrals of a user: for that user, anyone in their upline, and staff."""
 
     serializer_class = ReferralOutputSerializer
-
-    @extend_schema(parameters=[SEARCH_PARAMETER])
-    def get(self, request: Request, uuid: UUID) -> Response:
-        return super().get(request, uuid)
+    query_serializer_class = ReferralListQuerySerializer
 
     def get_queryset(self):
         return referral_list_for_user(
@@ -80,12 +68,7 @@ class ReferralTreeView(ListAPIView):
     """My downline to `depth` levels (1-10, default 3), by level then date joined."""
 
     serializer_class = DownlineOutputSerializer
-
-    @extend_schema(
-        parameters=[OpenApiParameter("depth", int, description="1 to 10; 3 by default.")]
-    )
-    def get(self, request: Request) -> Response:
-        return super().get(request)
+    query_serializer_class = DownlineQuerySerializer
 
     def get_queryset(self):
         query = DownlineQuerySerializer(data=self.request.query_params)

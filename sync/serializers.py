@@ -6,6 +6,8 @@ from typing import Any
 
 from django.core import signing
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from sync.errors import SyncCursorInvalidError
@@ -20,9 +22,14 @@ class UserSyncQuerySerializer(serializers.Serializer):
         min_value=0,
         max_value=253402300799,  # 9999-12-31T23:59:59Z
         error_messages={"invalid": _("since must be an integer number of seconds (Unix time).")},
+        help_text="Unix time in seconds, compared with the server's clock; all users without it.",
     )
-    limit = serializers.IntegerField(required=False, min_value=1, max_value=10000)
-    cursor = serializers.CharField(required=False)
+    limit = serializers.IntegerField(
+        required=False, min_value=1, max_value=10000, help_text="Page size; adds `next`."
+    )
+    cursor = serializers.CharField(
+        required=False, help_text="`next` of the previous page, with the same `since` and a limit."
+    )
 
     def validate_since(self, value: int) -> datetime:
         return datetime.fromtimestamp(value, tz=UTC)
@@ -61,6 +68,7 @@ def cursor_decode(token: str, *, since: datetime | None) -> tuple[datetime, uuid
         raise SyncCursorInvalidError() from exc
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class UuidListField(serializers.Field):
     """Comma-separated UUIDs. Not a CharField: its NUL-byte validator walks a 3,600-
     character value one character at a time, and UUID() refuses NUL bytes anyway."""
@@ -77,7 +85,7 @@ class UuidListField(serializers.Field):
 
 
 class UserBatchQuerySerializer(serializers.Serializer):
-    uuids = UuidListField()
+    uuids = UuidListField(help_text="Up to 100 UUIDs, comma-separated.")
 
     def validate_uuids(self, value: str) -> list[uuid.UUID]:
         parts = [part.strip() for part in value.split(",")]

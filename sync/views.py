@@ -2,7 +2,8 @@ from collections.abc import Iterator
 from uuid import UUID
 
 from django.http import StreamingHttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
+from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -47,18 +48,14 @@ def _quoted(uuids: list[str]) -> bytes:
     return ('"' + '", "'.join(uuids) + '"').encode()
 
 
+@extend_validation_errors(["required"], field_name="limit")  # a cursor without a limit
 class UserSyncView(ApiKeyView):
     """UUIDs of users changed at or after `since` (Unix seconds, server clock; all users
     without it), each once, by latest change. Streamed; `limit` + `cursor` page it."""
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("since", int, description="Unix time in seconds (UTC)."),
-            OpenApiParameter("limit", int, description="Page size, 1-10000; adds `next`."),
-            OpenApiParameter("cursor", str, description="`next` of the previous page."),
-        ],
-        responses={200: UserSyncOutputSerializer},
-    )
+    query_serializer_class = UserSyncQuerySerializer
+
+    @extend_schema(responses={200: UserSyncOutputSerializer})
     def get(self, request: Request) -> Response | StreamingHttpResponse:
         query = UserSyncQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -83,13 +80,13 @@ class UserExportDetailView(ApiKeyView):
         return Response(user_export_get(uuid=uuid))
 
 
+@extend_validation_errors(["blank", "invalid", "max_length"], field_name="uuids")
 class UserExportBatchView(ApiKeyView):
     """Up to 100 users by UUID, in the order asked; unknown ones are left out."""
 
-    @extend_schema(
-        parameters=[OpenApiParameter("uuids", str, required=True, description="Comma-separated.")],
-        responses={200: UserExportBatchOutputSerializer},
-    )
+    query_serializer_class = UserBatchQuerySerializer
+
+    @extend_schema(responses={200: UserExportBatchOutputSerializer})
     def get(self, request: Request) -> Response:
         query = UserBatchQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

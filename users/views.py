@@ -1,6 +1,5 @@
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from drf_standardized_errors.openapi import AutoSchema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -10,6 +9,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
 
 from codes.errors import INVITE_CODE_ERROR_CODES
+from common.openapi import AutoSchema
 from common.throttles import AnonThrottle, ScopedIPThrottle, UserThrottle
 from referral.errors import TreeTooDeepError
 from users.authentication import authenticated_user

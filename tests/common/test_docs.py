@@ -115,6 +115,14 @@ def _documented_errors(schema: dict, path: str, method: str, status: str) -> set
         ("/api/codes/", "post", "expires_at", "expires_in_past"),
         ("/api/codes/{code}/", "patch", "max_uses", "invalid"),
         ("/api/auth/jwt/create/", "post", None, "invalid"),
+        # Query parameters a GET validates (common.openapi.AutoSchema).
+        ("/api/referrals/", "get", "page", "invalid"),
+        ("/api/referrals/", "get", "search", "max_length"),
+        ("/api/referrals/tree/", "get", "depth", "invalid"),
+        ("/api/user-sync/", "get", "since", "invalid"),
+        ("/api/user-sync/", "get", "limit", "required"),
+        ("/api/users/batch/", "get", "uuids", "blank"),
+        ("/api/users/batch/", "get", "uuids", "max_length"),
     ],
 )
 def test_schema_documents_the_domain_error_codes(
@@ -125,6 +133,27 @@ def test_schema_documents_the_domain_error_codes(
     response = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
 
     assert (attr, code) in _documented_errors(response.json(), path, method, "400")
+
+
+@pytest.mark.parametrize(
+    ("path", "code"),
+    [("/api/auth/jwt/create/", "no_active_account"), ("/api/auth/jwt/refresh/", "token_not_valid")],
+)
+def test_schema_documents_simplejwts_401_codes(api_client: APIClient, path: str, code: str) -> None:
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+    assert code in schema["components"]["schemas"]["ErrorCode401Enum"]["enum"]
+    assert "401" in schema["paths"][path]["post"]["responses"]
+
+
+def test_schema_documents_query_parameter_bounds(api_client: APIClient) -> None:
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+    tree = {
+        p["name"]: p["schema"] for p in schema["paths"]["/api/referrals/tree/"]["get"]["parameters"]
+    }
+    assert (tree["depth"]["minimum"], tree["depth"]["maximum"]) == (1, 10)
+    assert (tree["page"]["minimum"], tree["page_size"]["maximum"]) == (1, 100)
 
 
 def test_schema_documents_503_everywhere(api_client: APIClient) -> None:
