@@ -64,10 +64,16 @@ ERROR_401_CODES = [
 ERROR_401_CODE_CHOICES = [(code, code) for code in ERROR_401_CODES]
 
 
-class Error401Serializer(serializers.Serializer):
-    code = serializers.ChoiceField(choices=ERROR_401_CODE_CHOICES)
+class _ErrorItemSerializer(serializers.Serializer):
+    """One item of the envelope's `errors`; subclasses declare what `code` may be."""
+
+    code: serializers.Field = serializers.CharField()
     detail = serializers.CharField()
     attr = serializers.CharField(allow_null=True)
+
+
+class Error401Serializer(_ErrorItemSerializer):
+    code = serializers.ChoiceField(choices=ERROR_401_CODE_CHOICES)
 
 
 class ErrorResponse401Serializer(serializers.Serializer):
@@ -75,10 +81,8 @@ class ErrorResponse401Serializer(serializers.Serializer):
     errors = Error401Serializer(many=True)  # type: ignore[assignment]
 
 
-class Error413Serializer(serializers.Serializer):
+class Error413Serializer(_ErrorItemSerializer):
     code = serializers.ChoiceField(choices=[("payload_too_large", "payload_too_large")])
-    detail = serializers.CharField()
-    attr = serializers.CharField(allow_null=True)
 
 
 class ErrorResponse413Serializer(serializers.Serializer):
@@ -86,10 +90,8 @@ class ErrorResponse413Serializer(serializers.Serializer):
     errors = Error413Serializer(many=True)  # type: ignore[assignment]
 
 
-class Error503Serializer(serializers.Serializer):
-    code = serializers.CharField()
-    detail = serializers.CharField()
-    attr = serializers.CharField(allow_null=True)
+class Error503Serializer(_ErrorItemSerializer):
+    pass  # `code` names the dependency's failure: unavailable, service_unavailable
 
 
 class ErrorResponse503Serializer(serializers.Serializer):
