@@ -12,7 +12,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -20,18 +19,18 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from codes.errors import CodeExpiresInPastError, CodeMaxUsesBelowUsesError
 from codes.models import ReferralCode
 from codes.selectors import code_normalize
 from codes.serializers import custom_code_validator
-from codes.services import code_delete, code_issue, code_update
+from codes.services import code_delete, code_issue, code_terms_check, code_update
+from common.admin import domain_errors_as_form_errors
 
 _EDITABLE_AFTER_CREATION = ("is_active", "expires_at", "max_uses")
 
 
 class ReferralCodeAdminForm(forms.ModelForm):
-    """Checks the services' rules up front, so a refused change is a form error rather
-    than a domain error escaping `save_model`."""
+    """Checks the terms by the services' own rule (code_terms_check) up front, so a
+    refused change is a form error rather than a domain error escaping `save_model`."""
 
     class Meta:
         model = ReferralCode
@@ -48,18 +47,19 @@ class ReferralCodeAdminForm(forms.ModelForm):
         value = self.cleaned_data.get("code") or ""
         return code_normalize(value) if value else ""  # empty: generate one
 
-    def clean_expires_at(self) -> Any:
-        expires_at = self.cleaned_data.get("expires_at")
-        changed = "expires_at" in self.changed_data
-        if expires_at is not None and changed and expires_at <= timezone.now():
-            raise ValidationError(CodeExpiresInPastError.default_detail, code="expires_in_past")
-        return expires_at
-
-    def clean_max_uses(self) -> int | None:
-        max_uses = self.cleaned_data.get("max_uses")
-        if max_uses is not None and max_uses < self.instance.uses:
-            raise ValidationError(CodeMaxUsesBelowUsesError.default_detail, code="invalid")
-        return max_uses
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        with domain_errors_as_form_errors(self.fields):
+            code_terms_check(
+                now=timezone.now(),
+                # An unchanged expiry that has passed meanwhile is the code's state, not a
+                # new term: the admin may still change the code's other fields.
+                expires_at=cleaned.get("expires_at") if "expires_at" in self.changed_data else None,
+                max_uses=cleaned.get("max_uses"),
+                uses=self.instance.uses,
+            )
+        return cleaned
 
 
 class DeletedListFilter(admin.SimpleListFilter):

@@ -3,6 +3,15 @@ from django.db import models
 from django.db.models.functions import Upper
 from django.utils import timezone
 
+# What a code string may be, wherever one is read (sign-up, lookups, /api/codes/<code>/):
+# these characters, at most CODE_MAX_LENGTH of them. A code a user chooses has at least
+# CUSTOM_CODE_MIN_LENGTH; generated ones are REFERRAL_CODE_LENGTH of GENERATED_ALPHABET,
+# which leaves out look-alikes (0/O, 1/I/L).
+CODE_CHARACTERS = "A-Za-z0-9_-"
+CODE_MAX_LENGTH = 32
+CUSTOM_CODE_MIN_LENGTH = 4
+GENERATED_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
 
 class ReferralCode(models.Model):
     """An invite code. Strings are stored upper-cased and never change owner: a deleted
@@ -11,7 +20,7 @@ class ReferralCode(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referral_codes"
     )
-    code = models.CharField(max_length=32, unique=True)
+    code = models.CharField(max_length=CODE_MAX_LENGTH, unique=True)
     is_active = models.BooleanField(default=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     max_uses = models.PositiveIntegerField(null=True, blank=True)

@@ -1,20 +1,21 @@
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db.models import QuerySet
 from django.utils.dateparse import parse_datetime
 
+from codes.cache import public_code_read_through
 from codes.errors import CodeExpiredError, CodeInvalidError, CodeNotFoundError, CodeUsedUpError
-from codes.models import ReferralCode
-from users.models import User
+from codes.models import CODE_CHARACTERS, CODE_MAX_LENGTH, ReferralCode
 
-_CODE_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,32}")
+if TYPE_CHECKING:
+    from users.models import User
+
+_CODE_SHAPE = re.compile(f"[{CODE_CHARACTERS}]{{1,{CODE_MAX_LENGTH}}}")
 
 
 def code_normalize(value: str) -> str:
@@ -58,39 +59,20 @@ class PublicCode:
     expires_at: datetime | None
 
 
-def public_code_version_key(value: str) -> str:
-    return f"codes:public-version:{value}"
-
-
-def _public_entry_key(value: str) -> str:
-    """The current entry key of a code: its name carries a version token that every
-    change replaces after commit (codes.services.codes_invalidate_on_commit). A reader
-    that read the database before a change and writes its entry after the change's
-    invalidation writes under the old version, which nobody reads any more."""
-    version_key = public_code_version_key(value)
-    version = cache.get(version_key)
-    if version is None:
-        cache.add(version_key, uuid.uuid4().hex, timeout=settings.CODES_CACHE_SECONDS * 2)
-        version = cache.get(version_key)
-    return f"codes:public:{value}:{version}"
-
-
 def code_public_get(*, value: str, now: datetime) -> PublicCode:
     """A code as the public lookup shows it, if a sign-up would accept it now.
 
-    Served from the cache, which every change to the code clears after commit
-    (codes.services). The expiry is re-checked on every read, so an entry is never
+    Served from the cache (codes.cache), which every change to the code clears after
+    commit. The expiry is re-checked on every read, so an entry is never
     trusted past it. Raises CodeNotFoundError otherwise.
     """
     try:
         value = code_normalize(value)
     except CodeInvalidError as exc:
         raise CodeNotFoundError() from exc
-    key = _public_entry_key(value)
-    entry = cache.get(key)
-    if entry is None:
-        entry = _public_entry_from_db(value=value, now=now)
-        cache.set(key, entry, timeout=settings.CODES_CACHE_SECONDS)
+    entry = public_code_read_through(
+        value, load=lambda: _public_entry_from_db(value=value, now=now)
+    )
     if not entry:
         raise CodeNotFoundError()
     expires_at = parse_datetime(entry["expires_at"]) if entry["expires_at"] else None

@@ -5,14 +5,14 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from codes.models import ReferralCode
+from codes.models import CODE_CHARACTERS, CODE_MAX_LENGTH, CUSTOM_CODE_MIN_LENGTH, ReferralCode
 from common.fields import IntegerInRangeField
 
 # The database column is a 32-bit integer.
 MAX_USES_LIMIT = 2_147_483_647
 
 custom_code_validator = RegexValidator(
-    r"^[A-Za-z0-9_-]{4,32}$",
+    f"^[{CODE_CHARACTERS}]{{{CUSTOM_CODE_MIN_LENGTH},{CODE_MAX_LENGTH}}}$",
     message=_("A code is 4 to 32 of the characters A-Z, a-z, 0-9, _ and -."),
     code="invalid",
 )

@@ -2,16 +2,14 @@ from __future__ import annotations
 
 import enum
 import secrets
-import uuid
-from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from codes.cache import public_codes_invalidate_on_commit
 from codes.errors import (
     CodeExpiresInPastError,
     CodeInvalidError,
@@ -19,13 +17,14 @@ from codes.errors import (
     CodeNotFoundError,
     CodeTakenError,
 )
-from codes.models import ReferralCode
-from codes.selectors import code_check_redeemable, code_normalize, public_code_version_key
+from codes.models import GENERATED_ALPHABET, ReferralCode
+from codes.selectors import code_check_redeemable, code_normalize
 from common import locks
 from common.db import violated_constraint
-from users.models import User
 
-GENERATED_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+if TYPE_CHECKING:
+    from users.models import User
+
 _GENERATE_ATTEMPTS = 10
 
 
@@ -45,16 +44,16 @@ def code_generate_value() -> str:
     return "".join(secrets.choice(GENERATED_ALPHABET) for _ in range(settings.REFERRAL_CODE_LENGTH))
 
 
-def codes_invalidate_on_commit(values: Iterable[str]) -> None:
-    """Retire the public lookup's cache entries for `values` once the transaction commits
-    (a new version token: entries written under the old one are never read again)."""
-    keys = [public_code_version_key(value) for value in values]
-    if keys:
-        transaction.on_commit(
-            lambda: cache.set_many(
-                {key: uuid.uuid4().hex for key in keys}, timeout=settings.CODES_CACHE_SECONDS * 2
-            )
-        )
+def code_terms_check(
+    *, now: datetime, expires_at: datetime | None = None, max_uses: int | None = None, uses: int = 0
+) -> None:
+    """The rules on a code's terms, wherever they are set (the API, the admin): an expiry
+    in the future, a use limit not below the uses so far. Raises CodeExpiresInPastError,
+    CodeMaxUsesBelowUsesError."""
+    if expires_at is not None and expires_at <= now:
+        raise CodeExpiresInPastError()
+    if max_uses is not None and max_uses < uses:
+        raise CodeMaxUsesBelowUsesError()
 
 
 def _expiry(
@@ -62,8 +61,7 @@ def _expiry(
 ) -> datetime | None:
     if live_days is not None:
         return now + timedelta(days=live_days)
-    if expires_at is not None and expires_at <= now:
-        raise CodeExpiresInPastError()
+    code_terms_check(now=now, expires_at=expires_at)
     return expires_at
 
 
@@ -108,7 +106,7 @@ def code_issue(
             if violated_constraint(exc, _CODE_UNIQUE) is None:
                 raise
             continue
-        codes_invalidate_on_commit([*previous, code.code])
+        public_codes_invalidate_on_commit([*previous, code.code])
         return code
     raise CodeTakenError()
 
@@ -132,20 +130,22 @@ def code_update(
         raise CodeNotFoundError()
     code = locked
     invalidated = [code.code]
+    code_terms_check(
+        now=now,
+        expires_at=None if expires_at is _UNSET else expires_at,
+        max_uses=None if max_uses is _UNSET else max_uses,
+        uses=code.uses,
+    )
     if expires_at is not _UNSET:
-        if expires_at is not None and expires_at <= now:
-            raise CodeExpiresInPastError()
         code.expires_at = expires_at
     if max_uses is not _UNSET:
-        if max_uses is not None and max_uses < code.uses:
-            raise CodeMaxUsesBelowUsesError()
         code.max_uses = max_uses
     if is_active is True and not code.is_active:
         invalidated += _deactivate_active_codes(owner=code.owner)
     if is_active is not _UNSET:
         code.is_active = bool(is_active)
     code.save(update_fields=["expires_at", "max_uses", "is_active"])
-    codes_invalidate_on_commit(invalidated)
+    public_codes_invalidate_on_commit(invalidated)
     return code
 
 
@@ -154,7 +154,7 @@ def code_delete(*, code: ReferralCode, now: datetime) -> None:
     """Take a code out of its owner's list for good; its string stays reserved and users
     who signed up with it keep their referrer."""
     ReferralCode.objects.filter(pk=code.pk).update(is_active=False, deleted_at=now)
-    codes_invalidate_on_commit([code.code])
+    public_codes_invalidate_on_commit([code.code])
 
 
 def code_redeem(*, value: str, now: datetime) -> ReferralCode:
@@ -178,14 +178,14 @@ def code_redeem(*, value: str, now: datetime) -> ReferralCode:
     code_check_redeemable(code=code, now=now)
     ReferralCode.objects.filter(pk=code.pk).update(uses=F("uses") + 1)
     code.uses += 1
-    codes_invalidate_on_commit([code.code])
+    public_codes_invalidate_on_commit([code.code])
     return code
 
 
 def codes_invalidate_for_owner(*, owner: User) -> None:
     """Clear the public lookup of every code of `owner` after commit (the owner's name or
     status shows through it)."""
-    codes_invalidate_on_commit(
+    public_codes_invalidate_on_commit(
         ReferralCode.objects.filter(owner=owner, deleted_at__isnull=True).values_list(
             "code", flat=True
         )

@@ -1,6 +1,11 @@
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import HttpRequest
+
+from common.errors import DomainError
 
 
 class ReadOnlyAdminMixin:
@@ -17,3 +22,16 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@contextmanager
+def domain_errors_as_form_errors(fields: Collection[str]) -> Iterator[None]:
+    """Inside a form's clean(): a rule a service refuses becomes the form's error on the
+    field it concerns (one of `fields`, else the whole form), with the service's code and
+    words, so the admin checks a change by the same door as the API."""
+    try:
+        yield
+    except DomainError as exc:
+        error = ValidationError(str(exc.detail), code=exc.code)
+        field = exc.attr if exc.attr is not None and exc.attr in fields else NON_FIELD_ERRORS
+        raise ValidationError({field: error}) from exc

@@ -113,7 +113,7 @@ _TO_CHAR_PATTERNS = {"Y": "YYYY", "m": "MM", "d": "DD", "H": "HH24", "M": "MI", 
 
 
 def datetime_text_sql(column: str, vendor: str) -> str:
-    """SQL for the DateTimeField `column` as text, as common.api.format_datetime renders
+    """SQL for the DateTimeField `column` as text, as common.formats.format_datetime renders
     it (DATETIME_FORMAT, in UTC; NULL stays NULL)."""
     output_format = api_settings.DATETIME_FORMAT
     directives = re.findall(r"%(.)", output_format)

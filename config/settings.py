@@ -328,18 +328,18 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # drf-standardized-errors' enums, named once each (its error codes per status; 401 is
+    # ours: simplejwt's codes too).
     "ENUM_NAME_OVERRIDES": {
-        "ValidationErrorEnum": f"{_ERROR_ENUMS}.ValidationErrorEnum.choices",
-        "ClientErrorEnum": f"{_ERROR_ENUMS}.ClientErrorEnum.choices",
-        "ServerErrorEnum": f"{_ERROR_ENUMS}.ServerErrorEnum.choices",
+        **{
+            name: f"{_ERROR_ENUMS}.{name}.choices"
+            for name in ("ValidationErrorEnum", "ClientErrorEnum", "ServerErrorEnum")
+        },
+        **{
+            f"ErrorCode{status}Enum": f"{_ERROR_ENUMS}.ErrorCode{status}Enum.choices"
+            for status in (403, 404, 405, 406, 415, 429, 500)
+        },
         "ErrorCode401Enum": "common.openapi.ERROR_401_CODE_CHOICES",
-        "ErrorCode403Enum": f"{_ERROR_ENUMS}.ErrorCode403Enum.choices",
-        "ErrorCode404Enum": f"{_ERROR_ENUMS}.ErrorCode404Enum.choices",
-        "ErrorCode405Enum": f"{_ERROR_ENUMS}.ErrorCode405Enum.choices",
-        "ErrorCode406Enum": f"{_ERROR_ENUMS}.ErrorCode406Enum.choices",
-        "ErrorCode415Enum": f"{_ERROR_ENUMS}.ErrorCode415Enum.choices",
-        "ErrorCode429Enum": f"{_ERROR_ENUMS}.ErrorCode429Enum.choices",
-        "ErrorCode500Enum": f"{_ERROR_ENUMS}.ErrorCode500Enum.choices",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_standardized_errors.openapi_hooks.postprocess_schema_enums",

@@ -3,8 +3,8 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from common.api import format_datetime
 from common.fields import IntegerInRangeField
+from common.formats import format_datetime
 from users.models import User
 
 

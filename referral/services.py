@@ -111,7 +111,7 @@ def referral_attach(*, user: User, code: ReferralCode, now: datetime) -> User:
 
 
 @transaction.atomic
-def referral_enter_code(*, user: User, code_value: str, now: datetime) -> User:
+def referrer_set(*, user: User, code_value: str, now: datetime) -> User:
     """Redeem an invite code after sign-up: its owner becomes `user`'s referrer, for good.
     Raises AlreadyReferredError, the code errors (invalid, expired, used_up), OwnCodeError,
     ReferralCycleError."""

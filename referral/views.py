@@ -26,7 +26,7 @@ from referral.serializers import (
     ReferrerSetOutputSerializer,
     UplineOutputSerializer,
 )
-from referral.services import referral_enter_code
+from referral.services import referrer_set
 from users.authentication import authenticated_user
 
 
@@ -117,7 +117,7 @@ class ReferrerSetView(APIView):
     def post(self, request: Request) -> Response:
         payload = ReferrerSetInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        user = referral_enter_code(
+        user = referrer_set(
             user=authenticated_user(request),
             code_value=payload.validated_data["code"],
             now=timezone.now(),

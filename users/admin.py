@@ -12,18 +12,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.forms import (
     AdminPasswordChangeForm,
     AdminUserCreationForm,
     UserChangeForm,
 )
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.db.models.functions import Lower
 from django.forms import ModelForm
 from django.http import HttpRequest
 from django.urls import reverse
@@ -33,68 +29,49 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.token_blacklist.admin import BlacklistedTokenAdmin
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
-from codes.services import code_issue, codes_invalidate_for_owner
-from common.admin import ReadOnlyAdminMixin
+from common.admin import ReadOnlyAdminMixin, domain_errors_as_form_errors
 from users.models import User
-from users.phones import InvalidPhoneError, phone_from_search, phone_normalize
+from users.phones import phone_from_search
 from users.selectors import referrals_count_expression
-from users.services import user_deactivate
+from users.services.accounts import (
+    PROFILE_FIELDS,
+    user_changes_check,
+    user_create,
+    user_deactivate,
+    user_fields_check_free,
+    user_restore,
+    user_update,
+)
+
+_CONTACTS = ("email", "username", "phone")
 
 
 class _UserFieldsCleaningMixin:
-    """Store email, username and phone the way the API does: NULL for "none", the email
-    domain lower-cased and the phone in E.164, so the unique constraints mean the same
-    thing whichever door a user came in through; and keep an email or a phone, without
-    which the user could never sign in."""
+    """The account rules of users.services.accounts, checked before the admin saves: the
+    email, username and phone stored as the API stores them (NULL for "none", the email
+    domain lower-cased, the phone in E.164), none of them another account's, an email or
+    a phone kept to sign in with, and a new email deliverable. A refusal is the form's
+    error on the field, with the service's code."""
 
     cleaned_data: dict[str, Any]
     instance: User
-
-    def _refuse_taken(self, name: str, value: str | None) -> None:
-        # The Lower() unique constraints would also refuse it, but as a nameless form-wide
-        # "constraint violated" error; this names the field.
-        if not value:
-            return
-        taken = (
-            User.objects.alias(value_lower=Lower(name))
-            .filter(value_lower=value.lower())
-            .exclude(pk=self.instance.pk)
-            .exists()
-        )
-        if taken:
-            raise ValidationError(self.instance.unique_error_message(User, [name]), code="unique")
-
-    def clean_email(self) -> str | None:
-        email = BaseUserManager.normalize_email(self.cleaned_data.get("email")) or None
-        self._refuse_taken("email", email)
-        return email
-
-    def clean_username(self) -> str | None:
-        username = self.cleaned_data.get("username") or None
-        self._refuse_taken("username", username)
-        return username
-
-    def clean_phone(self) -> str | None:
-        raw = self.cleaned_data.get("phone")
-        if not raw:
-            return None
-        try:
-            return phone_normalize(raw)
-        except InvalidPhoneError as exc:
-            raise ValidationError(_("Enter a valid phone number."), code="invalid") from exc
+    fields: dict[str, Any]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()  # type: ignore[misc]  # the ModelForm this is mixed into
-        if not cleaned.get("email") and not cleaned.get("phone"):
-            raise ValidationError(
-                _("A user needs an email or a phone to sign in."), code="no_login"
+        # The instance is still as loaded: the form's values reach it after clean().
+        user = self.instance if self.instance.pk else None
+        with domain_errors_as_form_errors(self.fields):
+            contacts = user_changes_check(
+                user=user,
+                changes={name: cleaned.get(name) for name in _CONTACTS if name in self.fields},
             )
+            user_fields_check_free(user=user, fields=contacts)
+        cleaned.update(contacts)
         return cleaned
 
 
-# The mixin's clean_username returns None for "no username" (stored as NULL), which
-# django-stubs' UserCreationForm.clean_username -> str does not allow.
-class UserAdminCreationForm(_UserFieldsCleaningMixin, AdminUserCreationForm):  # type: ignore[misc]
+class UserAdminCreationForm(_UserFieldsCleaningMixin, AdminUserCreationForm):
     class Meta:
         model = User
         # Our own Meta drops Django's UsernameField, which cannot take the NULL that an
@@ -237,23 +214,46 @@ class UserAdmin(DjangoUserAdmin):
         return False
 
     def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
-        if change:
-            # Only what the form changed: a full save would write back the tree columns as
-            # loaded, undoing a subtree move committed meanwhile (users get moved when an
-            # ancestor enters an invite code).
-            changed = [name for name in form.changed_data if name in _USER_COLUMNS]
-            if changed:
-                obj.save(update_fields=changed)
-        else:
-            super().save_model(request, obj, form, change)
         if not change:
-            if settings.REFERRAL_CODE_ON_SIGNUP:
-                code_issue(owner=obj, now=timezone.now())
+            self._create(obj, form)
             return
-        if "is_active" in form.changed_data and not obj.is_active:
-            user_deactivate(user=obj)  # also ends the user's refresh tokens
-        elif {"username", "is_active"} & set(form.changed_data):
-            codes_invalidate_for_owner(owner=obj)  # the public code lookup shows both
+        # Only what the form changed, through the services: a full save would write back
+        # the tree columns as loaded, undoing a subtree move committed meanwhile (users
+        # get moved when an ancestor enters an invite code).
+        changed = set(form.changed_data)
+        profile = {name: getattr(obj, name) for name in PROFILE_FIELDS if name in changed}
+        if profile:
+            # Compared with the row as stored: `obj` carries the form's values already.
+            user_update(user=User.objects.get(pk=obj.pk), changes=profile)
+        other = [
+            name
+            for name in changed
+            if name in _USER_COLUMNS and name not in PROFILE_FIELDS and name != "is_active"
+        ]
+        if other:
+            obj.save(update_fields=other)
+        if "is_active" in changed:
+            if obj.is_active:
+                user_restore(user=obj)
+            else:
+                user_deactivate(user=obj)  # also ends the user's refresh tokens
+
+    def _create(self, obj: User, form: ModelForm) -> None:
+        """A sign-up by staff: user_create, as the API's (the first referral code, the
+        change queue), with the password the form took, if any."""
+        password = form.cleaned_data.get("password1")
+        created = user_create(
+            email=obj.email,
+            username=obj.username,
+            phone=obj.phone,
+            password=password if form.cleaned_data.get("set_usable_password") else None,
+            now=timezone.now(),
+        )
+        # The admin goes on to log and redirect to `obj`, so it must become the saved row.
+        for field in User._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(created, field.attname))
+        obj._state.adding = False
+        obj._state.db = created._state.db
 
     @admin.action(description=_("Deactivate selected users"), permissions=("change",))
     def deactivate_selected(self, request: HttpRequest, queryset: QuerySet[User]) -> None:

@@ -55,3 +55,44 @@ class PasswordResetTokenInvalidError(DomainError):
     code = "invalid_token"
     default_detail = _("Invalid token for given user.")
     default_attr = "token"
+
+
+class PhoneInvalidError(DomainError):
+    code = "invalid"
+    default_detail = _("Enter a valid phone number.")
+    default_attr = "phone"
+
+
+class ContactRequiredError(DomainError):
+    """An account with neither an email nor a phone: it could never sign in."""
+
+    code = "no_login"
+    default_detail = _("A user needs an email or a phone to sign in.")
+
+
+class UserAlreadyActiveError(DomainError):
+    code = "already_active"
+    default_detail = _("This user is already active.")
+
+
+class TokenUserNotFoundError(DomainError):
+    """A token whose user no longer exists. The words are simplejwt's (and so are its
+    translations): clients see the same answer from every endpoint that reads a token."""
+
+    code = "user_not_found"
+    status_code = 401
+    default_detail = _("User not found")
+
+
+class TokenUserInactiveError(DomainError):
+    code = "user_inactive"
+    status_code = 401
+    default_detail = _("User is inactive")
+
+
+class TokenRevokedError(DomainError):
+    """A token issued before its user's password last changed."""
+
+    code = "password_changed"
+    status_code = 401
+    default_detail = _("The user's password has been changed.")

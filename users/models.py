@@ -13,6 +13,11 @@ from django.utils.translation import gettext_lazy as _
 
 
 class UserManager(BaseUserManager["User"]):
+    """Builds rows and nothing more. A sign-up (the first referral code, an invite code,
+    the contact rules) is users.services.accounts.user_create; this is what Django's own
+    tools call (`createsuperuser`): an operator's account, outside the referral programme
+    until it makes a code."""
+
     def get_by_natural_key(self, email: str | None) -> User:
         # Emails are unique case-insensitively; the lookup uses the same Lower() index.
         return self.alias(email_lower=Lower("email")).get(email_lower=(email or "").lower())
@@ -20,9 +25,10 @@ class UserManager(BaseUserManager["User"]):
     def create_user(
         self, email: str | None = None, password: str | None = None, **fields: Any
     ) -> User:
-        from users.services import user_create
-
-        return user_create(email=email, password=password, now=timezone.now(), **fields)
+        user = self.model(email=self.normalize_email(email) or None, **fields)
+        user.set_password(password)  # None: an unusable password
+        user.save(using=self._db)
+        return user
 
     def create_superuser(self, email: str, password: str | None = None, **fields: Any) -> User:
         fields.update(is_staff=True, is_superuser=True)
@@ -89,6 +95,16 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.UniqueConstraint(Lower("email"), name="users_user_email_ci_unique"),
             models.UniqueConstraint(Lower("username"), name="users_user_username_ci_unique"),
             models.UniqueConstraint(fields=["phone"], name="users_user_phone_unique"),
+            # "None" is NULL, never "": a second "" would collide in the unique indexes.
+            models.CheckConstraint(
+                condition=~models.Q(email="") & ~models.Q(username="") & ~models.Q(phone=""),
+                name="users_user_no_empty_contacts",
+            ),
+            # Without either, an account could never sign in again.
+            models.CheckConstraint(
+                condition=models.Q(email__isnull=False) | models.Q(phone__isnull=False),
+                name="users_user_has_email_or_phone",
+            ),
             models.CheckConstraint(
                 condition=~models.Q(referred_by=models.F("id")),
                 name="users_user_not_self_referred",

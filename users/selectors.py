@@ -6,10 +6,18 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.tokens import Token
+from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from codes.models import ReferralCode, code_share_url
 from common.db import select_one
-from users.errors import UserNotFoundError
+from users.errors import (
+    TokenRevokedError,
+    TokenUserInactiveError,
+    TokenUserNotFoundError,
+    UserNotFoundError,
+)
 from users.models import User
 
 
@@ -97,6 +105,23 @@ def user_get_by_uuid(*, uuid: UUID | str) -> User:
     if row is None:
         raise UserNotFoundError()
     return User.from_db(connection.alias, _USER_ATTNAMES, row)
+
+
+def token_user_get(*, token: Token) -> User:
+    """The user a token (access or refresh) stands for, if it still may: the user exists,
+    is active, and the token was issued since their password last changed (each token
+    carries a digest of the password hash: simplejwt's CHECK_REVOKE_TOKEN, applied here
+    to every kind of token). The one check behind authentication, refresh and verify.
+    Raises TokenUserNotFoundError, TokenUserInactiveError, TokenRevokedError."""
+    try:
+        user = user_get_by_uuid(uuid=token.payload.get(api_settings.USER_ID_CLAIM) or "")
+    except UserNotFoundError as exc:
+        raise TokenUserNotFoundError() from exc
+    if not user.is_active:
+        raise TokenUserInactiveError()
+    if token.payload.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):
+        raise TokenRevokedError()
+    return user
 
 
 def user_profile_get(*, user: User) -> UserProfile:

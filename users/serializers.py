@@ -10,7 +10,7 @@ from djoser import utils as djoser_utils
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
-from common.api import format_datetime
+from common.formats import format_datetime
 from users.errors import UserNotFoundError
 from users.models import User
 from users.phones import InvalidPhoneError, phone_normalize

@@ -32,15 +32,13 @@ from users.serializers import (
     UserRegisterInputSerializer,
     UserUpdateInputSerializer,
 )
-from users.services import (
+from users.services.accounts import user_deactivate, user_register, user_update
+from users.services.passwords import (
     password_reset_email_send,
-    token_blacklist,
-    user_deactivate,
-    user_register,
     user_reset_password,
     user_set_password,
-    user_update,
 )
+from users.services.tokens import token_blacklist
 
 
 @extend_validation_errors(

@@ -378,11 +378,12 @@ class TestReviewRegressions:
     ) -> None:
         from django.core.cache import cache
 
-        from codes.selectors import _public_entry_from_db, _public_entry_key
+        from codes.cache import public_code_entry_key
+        from codes.selectors import _public_entry_from_db
 
         value = active_codes(user)[0]
         # A reader computes its key and reads the database before the delete commits…
-        reader_key = _public_entry_key(value)
+        reader_key = public_code_entry_key(value)
         stale_entry = _public_entry_from_db(value=value, now=now)
         with django_capture_on_commit_callbacks(execute=True):
             auth_client.delete(f"/api/codes/{value}/")

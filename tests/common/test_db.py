@@ -11,8 +11,8 @@ from django.utils import timezone as django_timezone
 from rest_framework import serializers
 
 from codes.models import ReferralCode
-from common.api import format_datetime
 from common.db import datetime_text_sql, select_rows, uuid_text_sql
+from common.formats import format_datetime
 from tests.users.factories import UserFactory
 from users.models import User
 

@@ -9,12 +9,12 @@ from codes.errors import CodeUsedUpError
 from codes.models import ReferralCode
 from codes.services import code_issue
 from referral.errors import ReferralCycleError
-from referral.services import referral_enter_code
+from referral.services import referrer_set
 from tests.conftest import run_in_parallel
 from tests.referral.test_api import assert_tree_consistent, chain, code_of
 from tests.users.factories import UserFactory
 from users.models import User
-from users.services import user_create
+from users.services.accounts import user_create
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
 
@@ -50,8 +50,8 @@ def test_two_users_entering_each_others_codes_at_once_link_only_one_way() -> Non
 
     results = run_in_parallel(
         [
-            lambda: referral_enter_code(user=anna, code_value=boris_code, now=timezone.now()),
-            lambda: referral_enter_code(user=boris, code_value=anna_code, now=timezone.now()),
+            lambda: referrer_set(user=anna, code_value=boris_code, now=timezone.now()),
+            lambda: referrer_set(user=boris, code_value=anna_code, now=timezone.now()),
         ]
     )
 
@@ -68,8 +68,8 @@ def test_crossing_moves_between_two_trees_cannot_close_a_cycle() -> None:
 
     results = run_in_parallel(
         [
-            lambda: referral_enter_code(user=x, code_value=code_of(y_leaf), now=timezone.now()),
-            lambda: referral_enter_code(user=y, code_value=code_of(x_leaf), now=timezone.now()),
+            lambda: referrer_set(user=x, code_value=code_of(y_leaf), now=timezone.now()),
+            lambda: referrer_set(user=y, code_value=code_of(x_leaf), now=timezone.now()),
         ]
     )
 
@@ -84,7 +84,7 @@ def test_signups_under_a_tree_being_moved_land_on_the_new_paths() -> None:
     child_code = code_of(mover_child)
 
     results = run_in_parallel(
-        [lambda: referral_enter_code(user=mover, code_value=code_of(target), now=timezone.now())]
+        [lambda: referrer_set(user=mover, code_value=code_of(target), now=timezone.now())]
         + [
             lambda n=n: user_create(
                 email=f"joiner{n}@example.com",
@@ -160,7 +160,7 @@ def test_a_signup_waits_for_the_owners_deactivation_and_is_then_refused() -> Non
     from django.db import connection, transaction
 
     from codes.errors import CodeInvalidError
-    from users.services import user_deactivate
+    from users.services.accounts import user_deactivate
 
     owner = UserFactory.create()
     code = code_of(owner)

@@ -11,8 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from codes.models import ReferralCode
-from codes.services import GENERATED_ALPHABET
+from codes.models import GENERATED_ALPHABET, ReferralCode
 from tests.users.factories import UserFactory
 from users.models import User, to_base36
 

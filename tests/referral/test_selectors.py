@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from codes.models import ReferralCode
-from common.api import format_datetime
+from common.formats import format_datetime
 from referral.selectors import DirectReferrals, referral_list_direct, referral_list_direct_queryset
 from referral.serializers import ReferralOutputSerializer
 from tests.users.factories import UserFactory
@@ -28,7 +28,9 @@ class TestDirectReferrals:
         for n in range(7):
             # Ties on date_joined are ordered by id, newest first.
             invite(referrer, now=same_instant if n % 2 else now - timedelta(minutes=n))
-        invite(referrer, username=None, email=None, first_name="Ёжик", now=now)
+        invite(
+            referrer, username=None, email=None, phone="+79990001122", first_name="Ёжик", now=now
+        )
         without_code = invite(referrer, now=now - timedelta(hours=5))
         User.objects.filter(pk=without_code.pk).update(referred_with_code=None)
         invite(UserFactory.create())  # someone else's referral

@@ -31,10 +31,14 @@ class TestReferralOutputSerializer:
     def test_renders_missing_text_as_empty(self) -> None:
         referrer = UserFactory.create()
         UserFactory.create(
-            referral_code=ReferralCode.objects.get(owner=referrer).code, username=None, email=None
+            referral_code=ReferralCode.objects.get(owner=referrer).code,
+            username=None,
+            email=None,
+            phone="+79990001122",
         )
         (row,) = referral_list_direct(user=referrer)[0:20]
         row["code"] = None  # a referrer set by id, without a code
+        row["phone"] = None  # the database keeps an email or a phone: one is left out here
 
         rendered = ReferralOutputSerializer(row).data
 

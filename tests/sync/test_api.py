@@ -234,12 +234,15 @@ class TestUserDetail:
         # JSON true, not 1 (which Python also finds equal to True).
         assert body["is_business_user"] is True and body["is_active"] is True
 
-    def test_a_root_without_email_or_phone(self, key_client: APIClient) -> None:
-        user = UserFactory.create(email=None)
+    def test_a_root_shows_what_it_lacks_as_empty(self, key_client: APIClient) -> None:
+        phone_only = UserFactory.create(email=None, phone="+79990001122")
+        email_only = UserFactory.create(phone=None)
 
-        body = key_client.get(f"/api/users/{user.uuid}/").json()
+        phone_only_body = key_client.get(f"/api/users/{phone_only.uuid}/").json()
+        email_only_body = key_client.get(f"/api/users/{email_only.uuid}/").json()
 
-        assert (body["referred_by_uuid"], body["email"], body["phone"]) == (None, "", "")
+        assert (phone_only_body["referred_by_uuid"], phone_only_body["email"]) == (None, "")
+        assert email_only_body["phone"] == ""
 
     def test_unknown_user_is_404(self, key_client: APIClient) -> None:
         response = key_client.get(f"/api/users/{uuid.uuid4()}/")
@@ -261,7 +264,7 @@ class TestBatch:
         referrer = UserFactory.create()
         invited = invite(referrer, phone="+79990001122", is_business_user=True)
         User.objects.filter(pk=invited.pk).update(is_active=False)
-        root = UserFactory.create(email=None)
+        root = UserFactory.create(email=None, phone="+79990003344")
         asked = [invited.uuid, root.uuid, referrer.uuid]
 
         body = key_client.get("/api/users/batch/", {"uuids": ",".join(map(str, asked))}).json()

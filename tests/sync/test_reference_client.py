@@ -13,11 +13,11 @@ from django.db import connection
 from django.utils import timezone
 
 from codes.models import ReferralCode
-from referral.services import referral_enter_code
+from referral.services import referrer_set
 from sync.services import api_key_create
 from tests.users.factories import UserFactory
 from users.models import User
-from users.services import user_create, user_deactivate
+from users.services.accounts import user_create, user_deactivate
 
 # Postgres: SQLite's in-memory test database locks whole tables across threads
 # ("database table is locked"), whatever the busy timeout.
@@ -54,7 +54,7 @@ def test_the_reference_client_rebuilds_the_tree_while_writes_go_on(live_server: 
                 loner = user_create(
                     email=f"late{step}@example.com", password="x", now=timezone.now()
                 )
-                referral_enter_code(user=loner, code_value=code, now=timezone.now())
+                referrer_set(user=loner, code_value=code, now=timezone.now())
                 people.append(loner)
             else:
                 people.append(

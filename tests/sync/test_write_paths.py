@@ -14,13 +14,13 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from codes.models import ReferralCode
-from referral.services import referral_enter_code
+from referral.services import referrer_set
 from sync.selectors import EXPORT_KEYS
 from tests.conftest import client_for
 from tests.sync.conftest import queued_uuids
 from tests.users.factories import UserFactory
 from users.models import User
-from users.services import user_deactivate, user_update
+from users.services.accounts import user_deactivate, user_update
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +54,7 @@ def test_entering_a_referrer_queues_the_user_but_not_their_subtree() -> None:
     UserFactory.create(referral_code=code_of(user))  # user's child: its referrer does not change
     mark = len(queued_uuids())
 
-    referral_enter_code(user=user, code_value=code_of(referrer), now=timezone.now())
+    referrer_set(user=user, code_value=code_of(referrer), now=timezone.now())
 
     assert queued_since(mark) == [str(user.uuid)]
 

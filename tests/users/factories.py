@@ -24,7 +24,7 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
 
     @classmethod
     def _create(cls, model_class: type[User], *args: Any, **kwargs: Any) -> User:
-        from users.services import user_create
+        from users.services.accounts import user_create
 
         kwargs.setdefault("password", DEFAULT_PASSWORD)
         kwargs.setdefault("now", timezone.now())

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+from django.test import Client
+from django.urls import reverse
 from pytest_django import Settings
 from rest_framework.test import APIClient
 
@@ -127,3 +129,21 @@ def test_a_new_email_on_patch_is_checked(auth_client: APIClient, hunter: FakeHtt
     response = auth_client.patch("/api/users/me/", {"email": "bad@example.com"}, format="json")
 
     assert response.json()["errors"][0]["code"] == "email_undeliverable"
+
+
+def test_the_admin_refuses_an_undeliverable_email_on_the_field(
+    client: Client, hunter: FakeHttpService
+) -> None:
+    client.force_login(User.objects.create_superuser(email="root@example.com", password="pw"))
+    hunter.answer_json({"data": {"status": "disposable"}})
+
+    response = client.post(
+        reverse("admin:users_user_add"),
+        {"email": "new@example.com", "username": "", "phone": "", "usable_password": "false"},
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors.as_data()["email"][0].code == (
+        "email_undeliverable"
+    )
+    assert not User.objects.filter(email="new@example.com").exists()

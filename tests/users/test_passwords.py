@@ -20,7 +20,7 @@ from tests.conftest import FakeSmtpService, client_for, run_in_parallel
 from tests.users.factories import DEFAULT_PASSWORD, UserFactory
 from users.errors import PasswordResetTokenInvalidError
 from users.models import User
-from users.services import user_reset_password, user_set_password
+from users.services.passwords import user_reset_password, user_set_password
 
 if TYPE_CHECKING:
     from tests.conftest import ApiResponse

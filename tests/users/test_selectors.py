@@ -12,7 +12,7 @@ from tests.users.factories import UserFactory
 from users.errors import UserNotFoundError
 from users.models import User
 from users.selectors import ProfileCode, ProfileReferrer, user_get_by_uuid, user_profile_get
-from users.services import user_deactivate
+from users.services.accounts import user_deactivate
 
 FIELDS = [field.attname for field in User._meta.concrete_fields]
 

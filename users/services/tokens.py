@@ -1,0 +1,74 @@
+"""JWT refresh tokens: rotation, logout, and ending them all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from users.errors import RefreshTokenInvalidError
+from users.models import User
+from users.selectors import token_user_get
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access: str
+    refresh: str
+
+
+def _refresh_token(raw_refresh: str) -> RefreshToken:
+    try:
+        # simplejwt annotates its `token` argument as a Token, yet takes (and its own
+        # serializers pass) the encoded string.
+        return RefreshToken(raw_refresh)  # type: ignore[arg-type]
+    except TokenError as exc:
+        raise RefreshTokenInvalidError() from exc
+
+
+def token_refresh_rotate(*, raw_refresh: str) -> TokenPair:
+    """Trade a refresh token for a new pair and end it: of several requests with one
+    refresh token exactly one succeeds, as the old token is blacklisted under its row
+    lock before the new pair is issued. Raises RefreshTokenInvalidError (malformed,
+    expired, ended) and token_user_get's errors."""
+    refresh = _refresh_token(raw_refresh)
+    token_user_get(token=refresh)
+    with transaction.atomic():
+        outstanding = (
+            OutstandingToken.objects.select_for_update()
+            .filter(jti=refresh.payload.get(api_settings.JTI_CLAIM))
+            .first()
+        )
+        if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
+            # simplejwt's words, and so its translations.
+            raise RefreshTokenInvalidError(_("Token is blacklisted"))
+        BlacklistedToken.objects.create(token=outstanding)
+        # The rest of simplejwt's rotation, on the same claims with a new id and times.
+        access = str(refresh.access_token)
+        refresh.set_jti()
+        refresh.set_exp()
+        refresh.set_iat()
+        refresh.outstand()
+        return TokenPair(access=access, refresh=str(refresh))
+
+
+def token_blacklist(*, user: User, raw_refresh: str) -> None:
+    """End one of `user`'s refresh tokens (logout). Raises RefreshTokenInvalidError for
+    a token that is malformed, expired, already ended or another user's."""
+    token = _refresh_token(raw_refresh)
+    if token.get(api_settings.USER_ID_CLAIM) != str(getattr(user, api_settings.USER_ID_FIELD)):
+        raise RefreshTokenInvalidError()
+    token.blacklist()
+
+
+def tokens_revoke_all(*, user: User) -> None:
+    """Blacklist every outstanding refresh token of `user`."""
+    outstanding = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
+    )
