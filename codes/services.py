@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Literal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from codes.cache import public_codes_invalidate_on_commit
 from codes.errors import (
@@ -16,6 +16,7 @@ from codes.errors import (
     CodeMaxUsesBelowUsesError,
     CodeNotFoundError,
     CodeTakenError,
+    CodeUsedUpError,
 )
 from codes.models import GENERATED_ALPHABET, ReferralCode
 from codes.selectors import code_check_redeemable, code_normalize
@@ -153,33 +154,54 @@ def code_update(
 def code_delete(*, code: ReferralCode, now: datetime) -> None:
     """Take a code out of its owner's list for good; its string stays reserved and users
     who signed up with it keep their referrer."""
+    # Exclusive against redemptions of the owner's codes (code_redeem), like every change.
+    locks.advisory_lock(namespace=locks.CODE_OWNER, key=code.owner_id)
     ReferralCode.objects.filter(pk=code.pk).update(is_active=False, deleted_at=now)
     public_codes_invalidate_on_commit([code.code])
 
 
 def code_redeem(*, value: str, now: datetime) -> ReferralCode:
-    """Count one use of a code for a sign-up and return it (with its owner).
+    """The code a sign-up or `/me/referrer/` redeems, with its owner, if it would be
+    accepted now. Its use is counted by code_count_use, which the caller's transaction
+    must run as its last step. Raises CodeInvalidError, CodeExpiredError, CodeUsedUpError.
 
-    Must run inside the caller's transaction: the row lock holds until it commits, so
-    parallel sign-ups with a limited code are settled one after another by the database.
-    Raises CodeInvalidError, CodeExpiredError, CodeUsedUpError.
+    No row lock is taken here: a popular code gets many sign-ups at once, and a lock on
+    its row held through each whole sign-up would line them up one behind the other.
     """
     value = code_normalize(value)
     owner_id = ReferralCode.objects.filter(code=value).values_list("owner_id", flat=True).first()
     if owner_id is None:
         raise CodeInvalidError()
     # Shared with other redemptions of the owner's codes, exclusive against changes to the
-    # owner's codes and the owner's deactivation, always taken before the code row: so a
-    # sign-up never attaches to an owner whose deactivation commits beside it.
+    # owner's codes and the owner's deactivation, and held to the commit: so nothing but
+    # other redemptions' counts changes the code before it commits, and a sign-up never
+    # attaches to an owner whose deactivation commits beside it.
     locks.advisory_lock(namespace=locks.CODE_OWNER, key=owner_id, shared=True)
-    code = (
-        ReferralCode.objects.select_for_update(of=("self",)).select_related("owner").get(code=value)
-    )
+    code = ReferralCode.objects.select_related("owner").get(code=value)
     code_check_redeemable(code=code, now=now)
-    ReferralCode.objects.filter(pk=code.pk).update(uses=F("uses") + 1)
-    code.uses += 1
-    public_codes_invalidate_on_commit([code.code])
     return code
+
+
+def code_count_use(*, code: ReferralCode, now: datetime) -> None:
+    """Count one use of a code that code_redeem accepted in this transaction; run it last,
+    just before the commit. One conditional UPDATE settles `max_uses`: of parallel
+    redemptions of a code with one use left, one counts and the others raise
+    CodeUsedUpError (their transactions roll back). The UPDATE locks the row until the
+    commit, so the later it runs, the less parallel sign-ups with one code wait for each
+    other."""
+    counted = (
+        ReferralCode.objects.filter(pk=code.pk, is_active=True, deleted_at__isnull=True)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .filter(Q(max_uses__isnull=True) | Q(uses__lt=F("max_uses")))
+        .update(uses=F("uses") + 1)
+    )
+    if not counted:
+        # What changed since code_redeem read it: other redemptions used it up, as a rule
+        # (its owner lock keeps the code's other writers out).
+        code.refresh_from_db(fields=["is_active", "deleted_at", "expires_at", "uses", "max_uses"])
+        code_check_redeemable(code=code, now=now)
+        raise CodeUsedUpError()
+    public_codes_invalidate_on_commit([code.code])
 
 
 def codes_invalidate_for_owner(*, owner: User) -> None:

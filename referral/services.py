@@ -17,7 +17,7 @@ from django.db.models import F, Max, TextField, Value
 from django.db.models.functions import Concat, Substr
 
 from codes.models import ReferralCode
-from codes.services import code_redeem
+from codes.services import code_count_use, code_redeem
 from common import locks
 from referral.errors import (
     AlreadyReferredError,
@@ -64,7 +64,8 @@ def referral_position_under(*, referrer: User) -> tuple[str, int]:
 @transaction.atomic
 def referral_attach(*, user: User, code: ReferralCode, now: datetime) -> User:
     """Make the owner of `code` the referrer of `user`, who had none, moving `user`'s
-    whole downline with them. The code must be redeemed by the caller in this transaction.
+    whole downline with them. The caller redeems the code and counts its use in this
+    transaction.
     Raises AlreadyReferredError, OwnCodeError, ReferralCycleError, TreeTooDeepError."""
     referrer = code.owner
     if referrer.pk == user.pk:
@@ -118,4 +119,6 @@ def referrer_set(*, user: User, code_value: str, now: datetime) -> User:
     if user.referred_by_id is not None:
         raise AlreadyReferredError()
     code = code_redeem(value=code_value, now=now)
-    return referral_attach(user=user, code=code, now=now)
+    referral_attach(user=user, code=code, now=now)
+    code_count_use(code=code, now=now)  # last: see code_count_use
+    return user

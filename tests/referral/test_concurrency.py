@@ -214,3 +214,65 @@ def _wait_for_a_blocked_lock(*, watch: object) -> bool:
         if not watch.is_alive():  # type: ignore[attr-defined]
             return False
     return False
+
+
+def test_parallel_referrer_entries_with_a_limited_code_admit_exactly_max_uses() -> None:
+    owner = UserFactory.create()
+    code = code_issue(owner=owner, max_uses=3, now=timezone.now())
+    entrants = [UserFactory.create() for _ in range(10)]
+
+    results = run_in_parallel(
+        [
+            lambda entrant=entrant: referrer_set(
+                user=entrant, code_value=code.code, now=timezone.now()
+            )
+            for entrant in entrants
+        ]
+    )
+
+    refused = [result for result in results if not isinstance(result, User)]
+    assert len(results) - len(refused) == 3
+    assert all(isinstance(result, CodeUsedUpError) for result in refused), refused
+    code.refresh_from_db()
+    assert code.uses == 3
+    assert User.objects.filter(referred_by=owner).count() == 3
+
+
+def test_a_signup_with_an_unlimited_code_does_not_wait_for_another_in_flight() -> None:
+    """A popular code must not become a queue: while one sign-up with it is in flight
+    (redeemed, not yet committed), another with the same code runs to its commit. A row
+    lock on the code held through the sign-up would make the second wait for the first."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from codes.services import code_redeem
+
+    code = code_of(UserFactory.create())
+    redeemed, second_done = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def first() -> None:
+        with transaction.atomic():
+            code_redeem(value=code, now=timezone.now())
+            redeemed.set()
+            second_done.wait(timeout=10)  # the bound of a failing run, not a pause
+            order.append("first commits")
+        connection.close()
+
+    def second() -> None:
+        assert redeemed.wait(timeout=30)
+        user_create(
+            email="second@example.com", password=None, referral_code=code, now=timezone.now()
+        )
+        order.append("second committed")
+        second_done.set()
+        connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert order == ["second committed", "first commits"]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +20,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 
-from codes.services import code_issue, code_redeem, codes_invalidate_for_owner
+from codes.services import code_count_use, code_issue, code_redeem, codes_invalidate_for_owner
 from common import locks
 from common.db import violated_constraint
 from common.errors import DomainError
@@ -156,19 +158,30 @@ def user_create(
         user.set_password(password)
     else:
         user.set_unusable_password()
+    code = None
     if referral_code:
-        try:
+        with _on_field("referral_code"):
             code = code_redeem(value=referral_code, now=now)
             user.tree_path, user.tree_depth = referral_position_under(referrer=code.owner)
-        except DomainError as exc:
-            raise exc.for_field("referral_code") from exc
         user.referred_by = code.owner
         user.referred_with_code = code
         user.referred_at = now
     _save_checking_unique(user)
     if settings.REFERRAL_CODE_ON_SIGNUP:
         code_issue(owner=user, now=now)
+    if code is not None:
+        with _on_field("referral_code"):
+            code_count_use(code=code, now=now)  # last: see code_count_use
     return user
+
+
+@contextmanager
+def _on_field(attr: str) -> Iterator[None]:
+    """Re-target the domain errors raised inside at the request field `attr`."""
+    try:
+        yield
+    except DomainError as exc:
+        raise exc.for_field(attr) from exc
 
 
 def user_register(*, email: str, password: str, now: datetime, **fields: Any) -> User:
