@@ -25,6 +25,8 @@ class ReferralCode(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     max_uses = models.PositiveIntegerField(null=True, blank=True)
     uses = models.PositiveIntegerField(default=0)
+    # Counted share-link clicks (ReferralClick), beside `uses`: the conversion of a code.
+    clicks = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     deleted_at = models.DateTimeField(null=True, blank=True)
 
@@ -62,6 +64,30 @@ class ReferralCode(models.Model):
     @property
     def share_url(self) -> str:
         return code_share_url(self.code)
+
+
+class ReferralClick(models.Model):
+    """One counted visit of a code's share link (`/r/<code>/`).
+
+    Only what the conversion figures need, and no personal data: the visitor's network
+    (a /24 or /64 prefix, never the full address) and a keyed hash of the user agent
+    (never the string itself). Bots, prefetchers and repeats from one network within a
+    minute are not recorded (codes.services.code_click_record).
+    """
+
+    code = models.ForeignKey(ReferralCode, on_delete=models.CASCADE, related_name="+")
+    clicked_at = models.DateTimeField()
+    network = models.CharField(max_length=43)  # an IPv6 /64 in CIDR notation at most
+    user_agent_hash = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["code", "clicked_at"], name="codes_click_code_time_idx"),
+            models.Index(fields=["clicked_at"], name="codes_click_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code_id} @ {self.clicked_at:%Y-%m-%dT%H:%M:%S}"
 
 
 def code_share_url(code: str) -> str:

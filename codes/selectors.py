@@ -4,8 +4,11 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from django.conf import settings
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 
 from codes.cache import public_code_read_through
@@ -95,3 +98,14 @@ def _public_entry_from_db(*, value: str, now: datetime) -> dict[str, str | None]
         "username": code.owner.username or "",
         "expires_at": code.expires_at.isoformat() if code.expires_at else None,
     }
+
+
+def code_landing_url(*, code: str | None) -> str:
+    """The landing page a share link sends to (REFERRAL_LANDING_URL, or the service's own
+    `/invite/`), with `ref=<code>` added to its query when `code` is given."""
+    landing = settings.REFERRAL_LANDING_URL or reverse("invite-landing")
+    if code is None:
+        return landing
+    scheme, netloc, path, query, fragment = urlsplit(landing)
+    params = [(key, val) for key, val in parse_qsl(query, keep_blank_values=True) if key != "ref"]
+    return urlunsplit((scheme, netloc, path, urlencode([*params, ("ref", code)]), fragment))

@@ -50,8 +50,24 @@ class CodeOutputSerializer(serializers.ModelSerializer[ReferralCode]):
 
     class Meta:
         model = ReferralCode
-        fields = ["code", "is_active", "expires_at", "max_uses", "uses", "created_at", "share_url"]
+        fields = [
+            "code",
+            "is_active",
+            "expires_at",
+            "max_uses",
+            "uses",
+            "clicks",
+            "created_at",
+            "share_url",
+        ]
         read_only_fields = fields
+        extra_kwargs = {
+            "uses": {"help_text": "Sign-ups and invite entries with this code."},
+            "clicks": {
+                "help_text": "Visits of the share link by people (not bots), at most one a "
+                "minute from one network."
+            },
+        }
 
 
 class PublicCodeReferrerOutputSerializer(serializers.Serializer):

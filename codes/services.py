@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 
@@ -18,8 +19,13 @@ from codes.errors import (
     CodeTakenError,
     CodeUsedUpError,
 )
-from codes.models import GENERATED_ALPHABET, ReferralCode
-from codes.selectors import code_check_redeemable, code_normalize
+from codes.models import GENERATED_ALPHABET, ReferralClick, ReferralCode
+from codes.selectors import (
+    code_check_redeemable,
+    code_landing_url,
+    code_normalize,
+    code_public_get,
+)
 from common import locks
 from common.db import violated_constraint
 
@@ -212,3 +218,44 @@ def codes_invalidate_for_owner(*, owner: User) -> None:
             "code", flat=True
         )
     )
+
+
+# A burst of visits from one network (a refresh, a shared office) is one click a minute.
+CLICK_REPEAT_SECONDS = 60
+
+
+@transaction.atomic
+def code_click_record(*, value: str, network: str, user_agent_hash: str, now: datetime) -> bool:
+    """Count a share-link visit as a click of the code `value`, unless no code has that
+    string or a click from `network` was counted for it in the last CLICK_REPEAT_SECONDS.
+    Returns whether it counted."""
+    try:
+        value = code_normalize(value)
+    except CodeInvalidError:
+        return False
+    code_id = ReferralCode.objects.filter(code=value).values_list("pk", flat=True).first()
+    if code_id is None:
+        return False
+    # `add` is atomic: of parallel visits from one network, one counts.
+    if not cache.add(f"codes:click:{code_id}:{network}", 1, timeout=CLICK_REPEAT_SECONDS):
+        return False
+    ReferralClick.objects.create(
+        code_id=code_id, clicked_at=now, network=network, user_agent_hash=user_agent_hash
+    )
+    ReferralCode.objects.filter(pk=code_id).update(clicks=F("clicks") + 1)
+    return True
+
+
+def share_link_visit(
+    *, value: str, network: str, user_agent_hash: str, is_person: bool, now: datetime
+) -> str:
+    """Where a share link sends its visitor: the landing page (REFERRAL_LANDING_URL) with
+    `ref=<CODE>` when a sign-up would accept the code now, else without it, so a stale
+    link never shows an error. A person's visit (`is_person`: not a bot or a prefetch)
+    counts as a click (code_click_record)."""
+    if is_person:
+        code_click_record(value=value, network=network, user_agent_hash=user_agent_hash, now=now)
+    try:
+        return code_landing_url(code=code_public_get(value=value, now=now).code)
+    except CodeNotFoundError:
+        return code_landing_url(code=None)

@@ -1,5 +1,10 @@
+from typing import Any
+
+from django.http import HttpResponseRedirect
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from django.views.generic import TemplateView
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import status
 from rest_framework.generics import ListAPIView
@@ -8,15 +13,26 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from codes.errors import CodeExpiresInPastError, CodeMaxUsesBelowUsesError, CodeTakenError
-from codes.selectors import code_get_for_owner, code_list_for_owner, code_public_get
+from codes.errors import (
+    CodeExpiresInPastError,
+    CodeInvalidError,
+    CodeMaxUsesBelowUsesError,
+    CodeTakenError,
+)
+from codes.selectors import (
+    code_get_for_owner,
+    code_list_for_owner,
+    code_normalize,
+    code_public_get,
+)
 from codes.serializers import (
     CodeCreateInputSerializer,
     CodeOutputSerializer,
     CodeUpdateInputSerializer,
     PublicCodeOutputSerializer,
 )
-from codes.services import code_delete, code_issue, code_update
+from codes.services import code_delete, code_issue, code_update, share_link_visit
+from common.network import client_ip, is_crawler, network_prefix, user_agent_hash
 from common.throttles import AnonThrottle, ScopedIPThrottle
 from users.authentication import authenticated_user
 
@@ -99,3 +115,66 @@ class PublicCodeDetailView(APIView):
         return Response(
             PublicCodeOutputSerializer(code_public_get(value=code, now=timezone.now())).data
         )
+
+
+class ShareLinkView(APIView):
+    """A code's share link, the one `share_url` gives: counts a visit as a click (not
+    HEAD requests, crawlers and link previewers, nor more than one click a minute from
+    one network) and redirects (302) to the landing page, with `ref=<CODE>` when a
+    sign-up would accept the code now and without it otherwise, so a stale link never
+    shows an error. The click keeps the visitor's network (/24 or /64) and a hash of the
+    user agent, never the address or the agent itself."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+    throttle_classes = [AnonThrottle, ScopedIPThrottle]
+    throttle_scope = "code_lookup"
+
+    @extend_schema(
+        operation_id="share_link_follow",
+        summary="Follow a share link",
+        tags=["share links"],
+        responses={
+            (302, "text/html"): OpenApiResponse(
+                description="To the landing page, with `ref=<CODE>` for a usable code."
+            )
+        },
+        parameters=[
+            OpenApiParameter(
+                "Location",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                response=[302],
+                description="The landing page (REFERRAL_LANDING_URL, or the service's own "
+                "`/invite/` as a path), with `?ref=<CODE>` when the code would be accepted "
+                "at sign-up now.",
+            )
+        ],
+    )
+    def get(self, request: Request, code: str) -> HttpResponseRedirect:
+        user_agent = request.headers.get("User-Agent", "")
+        target = share_link_visit(
+            value=code,
+            network=network_prefix(client_ip(request)),
+            user_agent_hash=user_agent_hash(user_agent),
+            is_person=request.method == "GET" and not is_crawler(user_agent),
+            now=timezone.now(),
+        )
+        return HttpResponseRedirect(target)
+
+
+class InviteLandingView(TemplateView):
+    """Where a share link lands unless REFERRAL_LANDING_URL names the frontend's page: the
+    invite code, and how to sign up with it."""
+
+    template_name = "codes/invite.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        try:
+            # Only a string that can be a code is shown: the page is not a billboard for
+            # whatever text a link carries.
+            context["code"] = code_normalize(self.request.GET.get("ref", ""))
+        except CodeInvalidError:
+            context["code"] = None
+        return context

@@ -226,7 +226,10 @@ HUNTER_CACHE_SECONDS = env.int("HUNTER_CACHE_SECONDS", default=24 * 60 * 60)
 # --- Referral codes and the tree ------------------------------------------------------
 REFERRAL_CODE_ON_SIGNUP = env.bool("REFERRAL_CODE_ON_SIGNUP", default=True)
 REFERRAL_CODE_LENGTH = env.int("REFERRAL_CODE_LENGTH", default=8)
-SHARE_URL_TEMPLATE = env.str("SHARE_URL_TEMPLATE", default="http://127.0.0.1:8000/?ref={code}")
+# The link users share: the service's own /r/<code>/, which counts the click and sends on
+# to REFERRAL_LANDING_URL (the frontend's sign-up page; empty: the service's /invite/).
+SHARE_URL_TEMPLATE = env.str("SHARE_URL_TEMPLATE", default="http://127.0.0.1:8000/r/{code}/")
+REFERRAL_LANDING_URL = env.str("REFERRAL_LANDING_URL", default="")
 CODES_CACHE_SECONDS = env.int("CODES_CACHE_SECONDS", default=60 * 60)
 # The materialized path is indexed by a btree, whose entries are limited to ~2.7 kB.
 REFERRAL_MAX_DEPTH = env.int("REFERRAL_MAX_DEPTH", default=250)

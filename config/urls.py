@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from codes.views import InviteLandingView, ShareLinkView
 from common import api
 from common.views import HealthcheckView
 
@@ -22,6 +23,8 @@ api_patterns: list[URLPattern | URLResolver] = [
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("r/<str:code>/", ShareLinkView.as_view(), name="share-link"),
+    path("invite/", InviteLandingView.as_view(), name="invite-landing"),
     path("api/", include(api_patterns)),
 ]
 

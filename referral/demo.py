@@ -66,7 +66,7 @@ USER_COLUMNS = (
     "last_name", "middle_name", "is_business_user", "is_active", "is_staff", "date_joined",
     "referred_by_id", "referred_with_code_id", "referred_at", "tree_path", "tree_depth",
 )  # fmt: skip
-CODE_COLUMNS = ("id", "owner_id", "code", "is_active", "uses", "created_at")
+CODE_COLUMNS = ("id", "owner_id", "code", "is_active", "uses", "clicks", "created_at")
 
 Row = tuple[Any, ...]
 
@@ -248,6 +248,7 @@ def code_rows(forest: Forest) -> Iterator[Row]:
             forest.codes[index],
             True,
             forest.referrals[index],
+            0,  # share-link clicks: the demo has none
             forest.joined_at(index),  # issued at sign-up (REFERRAL_CODE_ON_SIGNUP)
         )
 

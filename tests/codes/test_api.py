@@ -49,6 +49,7 @@ class TestCodeCreate:
             "expires_at",
             "max_uses",
             "uses",
+            "clicks",
             "created_at",
             "share_url",
         }

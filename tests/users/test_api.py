@@ -320,7 +320,7 @@ class TestMe:
             "code": code.code,
         }
         assert body["referrals_count"] == 1
-        assert body["referral_code"]["share_url"].endswith(f"?ref={body['referral_code']['code']}")
+        assert body["referral_code"]["share_url"].endswith(f"/r/{body['referral_code']['code']}/")
 
     def test_shows_the_active_code_expiry_in_the_api_format(
         self, now: datetime, settings: Settings

@@ -80,7 +80,7 @@ class TestUserProfileGet:
         assert profile.referral_code == ProfileCode("SHARE123", expires_at)
         assert profile.referral_code.expires_at is not None
         assert profile.referral_code.expires_at.tzinfo is not None
-        assert profile.referral_code.share_url.endswith("?ref=SHARE123")
+        assert profile.referral_code.share_url == "http://127.0.0.1:8000/r/SHARE123/"
         assert profile.referrals_count == 3
 
     def test_shows_only_the_active_code(self, now: datetime) -> None:
