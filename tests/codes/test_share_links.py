@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -25,8 +26,9 @@ def active_code(user: User) -> ReferralCode:
     return ReferralCode.objects.get(owner=user, is_active=True)
 
 
-def visit(client: Client, code: str, **extra: str) -> str:
-    response = client.get(f"/r/{code}/", HTTP_USER_AGENT=BROWSER, **extra)
+def visit(client: Client, code: str, **environ: Any) -> str:
+    """Follow `code`'s share link as a browser; `environ` adds WSGI keys (REMOTE_ADDR, …)."""
+    response = client.get(f"/r/{code}/", HTTP_USER_AGENT=BROWSER, **environ)
     assert response.status_code == 302
     return response["Location"]
 
