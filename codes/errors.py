@@ -45,3 +45,13 @@ class CodeMaxUsesBelowUsesError(DomainError):
 
 class CodeNotFoundError(NotFoundError):
     default_detail = _("Referral code not found.")
+
+
+class CodeNoActiveError(DomainError):
+    code = "no_active_code"
+    default_detail = _("You have no active referral code.")
+
+
+class CodeEmailNoAddressError(DomainError):
+    code = "no_email"
+    default_detail = _("Your account has no email address.")

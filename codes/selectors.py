@@ -12,7 +12,13 @@ from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 
 from codes.cache import public_code_read_through
-from codes.errors import CodeExpiredError, CodeInvalidError, CodeNotFoundError, CodeUsedUpError
+from codes.errors import (
+    CodeExpiredError,
+    CodeInvalidError,
+    CodeNoActiveError,
+    CodeNotFoundError,
+    CodeUsedUpError,
+)
 from codes.models import CODE_CHARACTERS, CODE_MAX_LENGTH, ReferralCode
 
 if TYPE_CHECKING:
@@ -43,6 +49,14 @@ def code_get_for_owner(*, owner: User, value: str) -> ReferralCode:
         return code_list_for_owner(owner=owner).get(code=code_normalize(value))
     except (ReferralCode.DoesNotExist, CodeInvalidError) as exc:
         raise CodeNotFoundError() from exc
+
+
+def code_get_active_for_owner(*, owner: User) -> ReferralCode:
+    """The owner's active code (expired or not). Raises CodeNoActiveError."""
+    code = ReferralCode.objects.filter(owner=owner, is_active=True).first()
+    if code is None:
+        raise CodeNoActiveError()
+    return code
 
 
 def code_check_redeemable(*, code: ReferralCode, now: datetime) -> None:

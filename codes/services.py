@@ -12,6 +12,7 @@ from django.db.models import F, Q
 
 from codes.cache import public_codes_invalidate_on_commit
 from codes.errors import (
+    CodeEmailNoAddressError,
     CodeExpiresInPastError,
     CodeInvalidError,
     CodeMaxUsesBelowUsesError,
@@ -22,12 +23,15 @@ from codes.errors import (
 from codes.models import GENERATED_ALPHABET, ReferralClick, ReferralCode
 from codes.selectors import (
     code_check_redeemable,
+    code_get_active_for_owner,
     code_landing_url,
     code_normalize,
     code_public_get,
 )
+from codes.tasks import code_email_deliver
 from common import locks
 from common.db import violated_constraint
+from common.emails import email_enqueue
 
 if TYPE_CHECKING:
     from users.models import User
@@ -259,3 +263,17 @@ def share_link_visit(
         return code_landing_url(code=code_public_get(value=value, now=now).code)
     except CodeNotFoundError:
         return code_landing_url(code=None)
+
+
+@transaction.atomic
+def code_email_send(*, owner: User, language: str, now: datetime) -> None:
+    """Queue an email of the owner's active code, its expiry and share link to the
+    owner's address, in `language`, written in this transaction: the worker sends it if
+    and only if the transaction commits. Raises CodeEmailNoAddressError, CodeNoActiveError,
+    common.errors.EmailUnavailableError (the queue refused it)."""
+    if not owner.email:
+        raise CodeEmailNoAddressError()
+    code = code_get_active_for_owner(owner=owner)
+    email_enqueue(
+        code_email_deliver, user_uuid=str(owner.uuid), language=language, now=now, code=code.code
+    )

@@ -1,12 +1,19 @@
 from typing import Any
 
 from django.http import HttpResponseRedirect
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -14,9 +21,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from codes.errors import (
+    CodeEmailNoAddressError,
     CodeExpiresInPastError,
     CodeInvalidError,
     CodeMaxUsesBelowUsesError,
+    CodeNoActiveError,
     CodeTakenError,
 )
 from codes.selectors import (
@@ -31,9 +40,11 @@ from codes.serializers import (
     CodeUpdateInputSerializer,
     PublicCodeOutputSerializer,
 )
-from codes.services import code_delete, code_issue, code_update, share_link_visit
+from codes.services import code_delete, code_email_send, code_issue, code_update, share_link_visit
+from common.errors import EmailUnavailableError
 from common.network import client_ip, is_crawler, network_prefix, user_agent_hash
-from common.throttles import AnonThrottle, ScopedIPThrottle
+from common.openapi import ErrorResponse503Serializer
+from common.throttles import AnonThrottle, ScopedIPThrottle, ScopedUserThrottle, UserThrottle
 from users.authentication import authenticated_user
 
 
@@ -178,3 +189,93 @@ class InviteLandingView(TemplateView):
         except CodeInvalidError:
             context["code"] = None
         return context
+
+
+@extend_validation_errors(
+    [CodeNoActiveError.code, CodeEmailNoAddressError.code], field_name="non_field_errors"
+)
+class CodeSendEmailView(APIView):
+    """Email my active code, its expiry and its share link to my email address.
+
+    Answers 202 once the email is queued: a background worker sends it, in the language
+    of this request (`Accept-Language`), and keeps trying a mail server that is down for
+    `EMAIL_RETRY_HOURS`. 400 `no_active_code` when I have no active code, 400 `no_email`
+    when my account has no email (signed up by phone); 503 `email_unavailable` when the
+    email cannot be queued. At most `THROTTLE_SEND_EMAIL` per user (5 an hour by default).
+    """
+
+    throttle_classes = [UserThrottle, ScopedUserThrottle]
+    throttle_scope = "send_email"
+
+    @extend_schema(
+        operation_id="codes_send_email",
+        summary="Email me my active code",
+        request=None,
+        responses={
+            202: inline_serializer("CodeSendEmailOutput", {"detail": serializers.CharField()}),
+            503: ErrorResponse503Serializer,
+        },
+        examples=[
+            OpenApiExample(
+                "Queued",
+                value={"detail": "The email with your code is on its way."},
+                response_only=True,
+                status_codes=["202"],
+            ),
+            OpenApiExample(
+                "No active code",
+                value={
+                    "type": "validation_error",
+                    "errors": [
+                        {
+                            "code": CodeNoActiveError.code,
+                            "detail": str(CodeNoActiveError.default_detail),
+                            "attr": None,
+                        }
+                    ],
+                },
+                response_only=True,
+                status_codes=["400"],
+            ),
+            OpenApiExample(
+                "No email",
+                value={
+                    "type": "validation_error",
+                    "errors": [
+                        {
+                            "code": CodeEmailNoAddressError.code,
+                            "detail": str(CodeEmailNoAddressError.default_detail),
+                            "attr": None,
+                        }
+                    ],
+                },
+                response_only=True,
+                status_codes=["400"],
+            ),
+            OpenApiExample(
+                "Cannot be queued",
+                value={
+                    "type": "server_error",
+                    "errors": [
+                        {
+                            "code": EmailUnavailableError.code,
+                            "detail": str(EmailUnavailableError.default_detail),
+                            "attr": None,
+                        }
+                    ],
+                },
+                response_only=True,
+                status_codes=["503"],
+            ),
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        code_email_send(
+            owner=authenticated_user(request),
+            language=translation.get_language(),
+            now=timezone.now(),
+        )
+        return Response(
+            {"detail": _("The email with your code is on its way.")},
+            status=status.HTTP_202_ACCEPTED,
+        )

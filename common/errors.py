@@ -37,3 +37,11 @@ class NotFoundError(DomainError):
     code = "not_found"
     status_code = 404
     default_detail = _("Not found.")
+
+
+class EmailUnavailableError(DomainError):
+    """An email could not be queued (the database refused the task's row)."""
+
+    code = "email_unavailable"
+    status_code = 503
+    default_detail = _("The email cannot be sent right now. Try again later.")

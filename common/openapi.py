@@ -91,7 +91,7 @@ class ErrorResponse413Serializer(serializers.Serializer):
 
 
 class Error503Serializer(_ErrorItemSerializer):
-    pass  # `code` names the dependency's failure: unavailable, service_unavailable
+    pass  # `code` names the failure: unavailable, service_unavailable, stale, email_unavailable
 
 
 class ErrorResponse503Serializer(serializers.Serializer):

@@ -102,9 +102,8 @@ class UserThrottle(SlidingWindowMixin, UserRateThrottle):
     """Per user, for authenticated requests."""
 
 
-class ScopedIPThrottle(SlidingWindowMixin, ScopedRateThrottle):
-    """Per client IP for the view's `throttle_scope`, signed in or not: sign-up, sign-in
-    and public code lookups are abused from an address, whoever holds a token."""
+class _ScopedThrottle(SlidingWindowMixin, ScopedRateThrottle):
+    """The rate of the view's `throttle_scope`."""
 
     def allow_request(self, request: Any, view: Any) -> bool:
         # As ScopedRateThrottle does: the rate is known once the view is.
@@ -118,8 +117,19 @@ class ScopedIPThrottle(SlidingWindowMixin, ScopedRateThrottle):
         self.num_requests, self.duration = num_requests, duration
         return super().allow_request(request, view)
 
+
+class ScopedIPThrottle(_ScopedThrottle):
+    """Per client IP for the view's `throttle_scope`, signed in or not: sign-up, sign-in
+    and public code lookups are abused from an address, whoever holds a token."""
+
     def get_cache_key(self, request: Any, view: Any) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class ScopedUserThrottle(_ScopedThrottle):
+    """Per signed-in user for the view's `throttle_scope`, from whatever address: what a
+    user makes the service do on their behalf (emailing their code). DRF's own key: the
+    user's id, or the client IP for an anonymous request."""
 
 
 class KeyedThrottle(SlidingWindowMixin, SimpleRateThrottle):

@@ -3,6 +3,7 @@ import logging
 from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -13,6 +14,7 @@ from rest_framework.views import APIView
 
 from common.api import error_response
 from common.openapi import ErrorResponse503Serializer
+from common.tasks import tasks_stale
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +53,10 @@ HEALTH_RESPONSES = {
 
 
 class HealthcheckView(APIView):
-    """Liveness and dependencies: 200 when the database and the cache answer, else 503
-    naming the failing check in `attr`."""
+    """Liveness and dependencies: 200 when the database and the cache answer and the task
+    queue is being worked off, else 503 naming the failing check in `attr` (`tasks` with
+    the code `stale`: a task due has waited more than `TASKS_STALE_SECONDS`, so no worker
+    is running)."""
 
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
@@ -69,7 +73,16 @@ class HealthcheckView(APIView):
                 detail=_("The %(check)s is unreachable.") % {"check": CHECK_NAMES[failing[0]]},
                 attr=failing[0],
             )
-        return Response({"status": "ok", "checks": {name: "ok" for name in checks}})
+        if tasks_stale(now=timezone.now()):
+            return error_response(
+                status_code=503,
+                code="stale",
+                detail=str(_("Queued tasks have waited too long: is the task worker running?")),
+                attr="tasks",
+            )
+        return Response(
+            {"status": "ok", "checks": {**{name: "ok" for name in checks}, "tasks": "ok"}}
+        )
 
     @extend_schema(operation_id="healthcheck_create", request=None, responses=HEALTH_RESPONSES)
     def post(self, request: Request) -> Response | JsonResponse:

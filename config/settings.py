@@ -5,6 +5,7 @@ beside it, so a fresh clone runs with no configuration at all: SQLite and Django
 database cache. `DATABASE_URL` and `REDIS_URL` switch to Postgres and Redis.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,6 +18,15 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 # Real environment variables always win over the file (environ does not overwrite them).
 environ.Env.read_env(env.str("DJANGO_ENV_FILE", default=str(BASE_DIR / ".env")))
+
+
+def set_explicitly(name: str) -> bool:
+    """Whether the operator named `name` in the environment or in `.env` (which read_env
+    copies into the environment), rather than leaving it to its default. Production
+    accepts a few defaults that only suit development (mail or SMS printed to the log)
+    when they were asked for by name."""
+    return name in os.environ
+
 
 APP_ENV = env.str("APP_ENV", default="local")  # local | test | production
 PRODUCTION = APP_ENV == "production"
@@ -59,6 +69,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "drf_standardized_errors",
     "rest_framework_api_key",
+    "django_tasks",
+    "django_tasks_db",
     "common",
     "users",
     "codes",
@@ -210,12 +222,34 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="referrals@localhost")
 _EMAIL_BACKENDS = {
     "smtp": "django.core.mail.backends.smtp.EmailBackend",
-    "console": "django.core.mail.backends.console.EmailBackend",
+    "console": "common.email_backends.ConsoleEmailBackend",
     "locmem": "django.core.mail.backends.locmem.EmailBackend",
 }
-EMAIL_BACKEND = _EMAIL_BACKENDS[
-    env.str("EMAIL_BACKEND", default="smtp" if EMAIL_HOST else "console")
-]
+_email_backend = env.str("EMAIL_BACKEND", default="smtp" if EMAIL_HOST else "console")
+if _email_backend not in _EMAIL_BACKENDS:
+    raise ImproperlyConfigured(f"EMAIL_BACKEND must be one of {', '.join(_EMAIL_BACKENDS)}")
+# The console backend prints every email to the log, where whoever reads the log could
+# take over accounts with the reset links: production never falls back to it for want of
+# EMAIL_HOST. Asked for by name, it prints with links and codes masked.
+if PRODUCTION and _email_backend != "smtp" and not set_explicitly("EMAIL_BACKEND"):
+    raise ImproperlyConfigured(
+        "Set EMAIL_HOST (SMTP) in production, or EMAIL_BACKEND=console to print emails, "
+        "links and codes masked, to the log"
+    )
+EMAIL_BACKEND = _EMAIL_BACKENDS[_email_backend]
+# Mail is sent by the task worker (common.emails). A mail server that is unreachable or
+# answers "try later" (4xx) is tried again, at pauses growing to an hour, for this long
+# after the request; then the message is given up, with a line in the log.
+EMAIL_RETRY_HOURS = env.int("EMAIL_RETRY_HOURS", default=24)
+
+# --- Background tasks -----------------------------------------------------------------
+# Django's Tasks API (the django-tasks backport until Django 6) with its database backend:
+# a task is a row written in the transaction that queues it, so it exists exactly when
+# that transaction commits. `manage.py db_worker` runs them.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# The healthcheck answers 503 once a task that is due has waited longer than this: no
+# worker is running, or it cannot keep up.
+TASKS_STALE_SECONDS = env.int("TASKS_STALE_SECONDS", default=300)
 
 # --- Email deliverability (Hunter.io) -------------------------------------------------
 HUNTER_API_KEY = env.str("HUNTER_API_KEY", default="")

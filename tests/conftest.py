@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import email
+import email.message
+import email.policy
 import json
 import socketserver
 import threading
@@ -18,7 +21,6 @@ from pytest_django import Settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from common.mail import wait_for_outgoing_mail
 from tests.users.factories import UserFactory
 from users.models import User
 
@@ -51,13 +53,6 @@ def _isolated_cache(request: pytest.FixtureRequest, django_db_blocker: Any) -> N
     request.getfixturevalue("django_db_setup")
     with django_db_blocker.unblock():
         cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def _outgoing_mail_finished() -> Iterator[None]:
-    """Mail sent after a response (common.mail) lands in this test, not the next one."""
-    yield
-    wait_for_outgoing_mail()
 
 
 @pytest.fixture
@@ -159,14 +154,22 @@ def fake_http() -> Iterator[FakeHttpService]:
 @dataclass
 class FakeSmtpService:
     """A local SMTP server: `failure` None accepts and records every message; otherwise
-    "refuse" answers 421 at the greeting, "reject" 451 to MAIL FROM, "garbage" greets with
-    a line that is not SMTP, "hang" never greets (the client meets its own timeout)."""
+    "refuse" answers 421 at the greeting, "reject" 451 to MAIL FROM, "unknown_user" 550
+    to RCPT TO (quoting the address, as servers do), "garbage" greets with a line that is
+    not SMTP, "hang" never greets (the client meets its own timeout)."""
 
     host: str
     port: int
     messages: list[dict[str, Any]] = field(default_factory=list)
     failure: str | None = None
     hang: threading.Event = field(default_factory=threading.Event)
+
+    def emails(self) -> list[email.message.EmailMessage]:
+        """The messages received so far, parsed (headers decoded, parts walkable)."""
+        return [
+            email.message_from_bytes(message["data"].encode(), policy=email.policy.default)
+            for message in self.messages
+        ]
 
 
 @pytest.fixture
@@ -213,6 +216,9 @@ def fake_smtp(settings: Settings) -> Iterator[FakeSmtpService]:
                     sender, recipients = line[10:].strip("<>"), []
                     self.reply("250 2.1.0 OK")
                 elif verb == "RCPT":
+                    if service.failure == "unknown_user":
+                        self.reply(f"550 5.1.1 {line[8:]}: Recipient address rejected")
+                        continue
                     recipients.append(line[8:].strip("<>"))
                     self.reply("250 2.1.5 OK")
                 elif verb == "DATA":

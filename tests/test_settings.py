@@ -61,7 +61,9 @@ def test_production_refuses_weak_settings(env: dict[str, str], complaint: str) -
 
 
 def test_production_sends_cookies_over_https_only() -> None:
-    loaded = load_settings(APP_ENV="production", DJANGO_SECRET_KEY=LONG_KEY)
+    loaded = load_settings(
+        APP_ENV="production", DJANGO_SECRET_KEY=LONG_KEY, EMAIL_HOST="smtp.example.com"
+    )
 
     assert (loaded.returncode, loaded.stdout.split()) == (0, ["True", "True", "0"])
 

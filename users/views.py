@@ -1,4 +1,4 @@
-from django.utils import timezone
+from django.utils import timezone, translation
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import status
@@ -175,7 +175,12 @@ class PasswordResetView(APIView):
     def post(self, request: Request) -> Response:
         payload = PasswordResetInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        password_reset_email_send(email=payload.validated_data["email"], site=LinkSite.of(request))
+        password_reset_email_send(
+            email=payload.validated_data["email"],
+            site=LinkSite.of(request),
+            language=translation.get_language(),
+            now=timezone.now(),
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

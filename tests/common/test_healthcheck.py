@@ -13,7 +13,10 @@ def test_ok_when_database_and_cache_answer(api_client: APIClient, method: str) -
     response = getattr(api_client, method)("/api/healthcheck/")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "cache": "ok"}}
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "cache": "ok", "tasks": "ok"},
+    }
 
 
 def test_503_names_the_cache_when_it_is_unreachable(

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime
+
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
 from django.db import transaction
 
-from common.mail import send_later
-from users.emails import LinkSite, PasswordResetEmail
+from common.emails import email_enqueue
+from common.errors import EmailUnavailableError
+from users.emails import PASSWORD_RESET_EMAIL, LinkSite
 from users.errors import CurrentPasswordInvalidError, PasswordResetTokenInvalidError
 from users.models import User
 from users.selectors import user_for_password_reset
+from users.tasks import password_reset_email_deliver
+
+logger = logging.getLogger(__name__)
 
 
 def user_set_password(*, user: User, current_password: str, password: str) -> None:
@@ -42,22 +49,33 @@ def user_reset_password(*, user: User, token: str, password: str) -> None:
         locked.save(update_fields=["password"])
 
 
-def password_reset_email_send(*, email: str, site: LinkSite) -> None:
-    """Email a reset link to the active user with this email who has a password, and to
-    nobody else; at most once per PASSWORD_RESET_EMAIL_INTERVAL per account. Nothing
-    tells the caller which happened: the mail goes out after the response (common.mail),
-    so neither the mail server's speed nor its failures show, only in the log."""
+@transaction.atomic
+def password_reset_email_send(*, email: str, site: LinkSite, language: str, now: datetime) -> None:
+    """Queue a reset email, in `language`, to the active user with this email who has a
+    password, and to nobody else; at most once per PASSWORD_RESET_EMAIL_INTERVAL per
+    account. Nothing tells the caller which happened: queueing is one quick insert, the
+    worker sends (common.emails), so neither the mail server's speed nor its failures
+    show, only in the log; if even the insert is refused, that too is only logged."""
     user = user_for_password_reset(email=email)
     if user is None:
         return
     # Keyed by the account, so every spelling of the address shares one interval; `add`
-    # is atomic, so of parallel requests one sends.
+    # is atomic, so of parallel requests one queues.
     interval_key = f"password-reset-sent:{user.uuid}"
     if not cache.add(interval_key, 1, timeout=settings.PASSWORD_RESET_EMAIL_INTERVAL):
         return
-    message = PasswordResetEmail(None, {"user": user, **site.context()})
-    send_later(
-        lambda: message.send([user.email]),
-        log_extra={"email_kind": "password_reset", "user_uuid": str(user.uuid)},
-        on_failure=lambda: cache.delete(interval_key),  # nothing went out: a retry may send
-    )
+    try:
+        email_enqueue(
+            password_reset_email_deliver,
+            user_uuid=str(user.uuid),
+            language=language,
+            now=now,
+            protocol=site.protocol,
+            domain=site.domain,
+        )
+    except EmailUnavailableError:
+        logger.exception(
+            "Email not queued",
+            extra={"email_kind": PASSWORD_RESET_EMAIL, "user_uuid": str(user.uuid)},
+        )
+        cache.delete(interval_key)  # nothing is queued: a retry may queue

@@ -1,0 +1,186 @@
+"""POST /api/codes/send-email/: the email of my active code, queued in the request's
+transaction and delivered by the task worker to a real SMTP server."""
+
+from __future__ import annotations
+
+import email.message
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.db import transaction
+from django_tasks_db.models import DBTaskResult
+from rest_framework.test import APIClient
+
+from codes.services import code_email_send
+from tests.codes.factories import ReferralCodeFactory
+from tests.conftest import FakeSmtpService, client_for
+from tests.queue import run_tasks, task_inserts_refused
+from tests.users.factories import UserFactory
+from users.models import User
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/codes/send-email/"
+
+
+def errors(response: Any) -> list[tuple[str, str | None]]:
+    return [(error["code"], error["attr"]) for error in response.json()["errors"]]
+
+
+def bodies(message: email.message.EmailMessage) -> dict[str, str]:
+    """The message's text and HTML bodies by content type."""
+    return {
+        part.get_content_type(): part.get_content()
+        for part in message.walk()
+        if part.get_content_type() in ("text/plain", "text/html")
+    }
+
+
+@pytest.fixture
+def owner() -> User:
+    return UserFactory.create(email="anna@example.com")
+
+
+@pytest.fixture
+def expiring_code(owner: User) -> str:
+    expires_at = datetime(2031, 2, 4, 8, 51, tzinfo=UTC)
+    return ReferralCodeFactory.create(owner=owner, code="WINTER26", expires_at=expires_at).code
+
+
+class TestSendEmail:
+    def test_queues_the_email_and_answers_202(self, owner: User, expiring_code: str) -> None:
+        response = client_for(owner).post(URL)
+
+        assert response.status_code == 202
+        assert response.json() == {"detail": "The email with your code is on its way."}
+        [task] = DBTaskResult.objects.all()
+        assert task.task_path == "codes.tasks.code_email_deliver"
+        # The queue keeps no address: the worker looks it up when it sends.
+        assert "anna@example.com" not in str(task.args_kwargs)
+
+    def test_the_worker_delivers_code_link_and_expiry_in_both_bodies(
+        self, owner: User, expiring_code: str, fake_smtp: FakeSmtpService, settings: Any
+    ) -> None:
+        settings.DEFAULT_FROM_EMAIL = "referrals@shop.example"
+        settings.SHARE_URL_TEMPLATE = "https://shop.example/r/{code}/"
+        client_for(owner).post(URL)
+
+        run_tasks()
+
+        [received] = fake_smtp.messages
+        assert (received["from"], received["to"]) == ("referrals@shop.example", [owner.email])
+        [message] = fake_smtp.emails()
+        assert message["Subject"] == "Your referral code WINTER26"
+        text, html = bodies(message)["text/plain"], bodies(message)["text/html"]
+        for body in (text, html):
+            assert "WINTER26" in body
+            assert "https://shop.example/r/WINTER26/" in body
+            assert "Feb. 4, 2031" in body
+        assert '<a href="https://shop.example/r/WINTER26/">' in html
+
+    def test_is_written_in_the_language_of_the_request(
+        self, owner: User, expiring_code: str, fake_smtp: FakeSmtpService
+    ) -> None:
+        client_for(owner).post(URL, HTTP_ACCEPT_LANGUAGE="ru")
+
+        run_tasks()
+
+        [message] = fake_smtp.emails()
+        # Python folds an encoded subject onto a continuation line; readers drop the space.
+        assert message["Subject"].strip() == "Ваш реферальный код WINTER26"
+        for body in bodies(message).values():
+            assert "Поделитесь этой ссылкой" in body
+            assert "4 февраля 2031" in body
+
+    def test_says_a_code_without_expiry_does_not_expire(self, owner: User) -> None:
+        client_for(owner).post(URL)  # the code every new user gets never expires
+
+        run_tasks()
+
+        [message] = mail.outbox
+        assert "The code does not expire." in str(message.body)
+
+    def test_400_no_active_code(self, owner: User) -> None:
+        owner.referral_codes.update(is_active=False)
+
+        response = client_for(owner).post(URL)
+
+        assert response.status_code == 400
+        assert errors(response) == [("no_active_code", None)]
+        assert not DBTaskResult.objects.exists()
+
+    def test_400_no_email_for_a_phone_only_user(self) -> None:
+        phone_only = UserFactory.create(email=None, phone="+79990001122")
+
+        response = client_for(phone_only).post(URL)
+
+        assert response.status_code == 400
+        assert errors(response) == [("no_email", None)]
+        assert not DBTaskResult.objects.exists()
+
+    def test_401_without_credentials(self, api_client: APIClient) -> None:
+        response = api_client.post(URL)
+
+        assert response.status_code == 401
+
+    def test_429_after_the_per_user_rate(self, owner: User, settings: Any) -> None:
+        settings.REST_FRAMEWORK = {
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {
+                **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+                "send_email": "2/hour",
+            },
+        }
+        other = UserFactory.create()
+
+        answers = [client_for(owner).post(URL).status_code for _ in range(3)]
+        throttled = client_for(owner).post(URL)
+        others = client_for(other).post(URL)
+
+        assert answers == [202, 202, 429]
+        assert int(throttled["Retry-After"]) > 0
+        assert others.status_code == 202  # same address, another user: not counted
+        assert DBTaskResult.objects.count() == 3
+
+    def test_503_email_unavailable_when_it_cannot_be_queued(self, owner: User) -> None:
+        client = client_for(owner)
+        client.raise_request_exception = False  # a 5xx is reported (and logged) as such
+
+        with task_inserts_refused():
+            response = client.post(URL)
+
+        assert response.status_code == 503
+        assert errors(response) == [("email_unavailable", None)]
+        assert not DBTaskResult.objects.exists()
+
+
+class TestCodeEmailSend:
+    def test_the_task_is_rolled_back_with_the_transaction_that_queued_it(
+        self, owner: User, now: datetime
+    ) -> None:
+        """An outbox: the task is a row of the caller's transaction, so a write that
+        fails after queueing takes its email with it."""
+
+        class WriteFailed(Exception):
+            pass
+
+        with pytest.raises(WriteFailed), transaction.atomic():
+            code_email_send(owner=owner, language="en", now=now)
+            assert DBTaskResult.objects.count() == 1  # written inside, not after commit
+            raise WriteFailed
+
+        assert not DBTaskResult.objects.exists()
+        assert run_tasks() == 0
+
+    def test_sends_nothing_when_the_code_is_deleted_before_the_worker_runs(
+        self, owner: User, now: datetime, fake_smtp: FakeSmtpService
+    ) -> None:
+        code_email_send(owner=owner, language="en", now=now)
+        owner.referral_codes.update(is_active=False, deleted_at=now + timedelta(seconds=1))
+
+        run_tasks()
+
+        assert fake_smtp.messages == []
+        assert DBTaskResult.objects.get().return_value == "skipped"

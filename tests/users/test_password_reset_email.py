@@ -1,0 +1,103 @@
+"""The password-reset email through the task queue: our templates (text and HTML, in the
+request's language), no secret in the queue, and a refused insert told to nobody."""
+
+from __future__ import annotations
+
+import email.message
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django_tasks_db.models import DBTaskResult
+from djoser.utils import encode_uid
+from rest_framework.test import APIClient
+
+from tests.conftest import FakeSmtpService
+from tests.queue import run_tasks, task_inserts_refused
+from tests.users.factories import UserFactory
+from users.models import User
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/users/reset_password/"
+
+
+@pytest.fixture
+def anna() -> User:
+    return UserFactory.create(email="anna@example.com")
+
+
+def bodies(message: email.message.EmailMessage) -> dict[str, str]:
+    return {
+        part.get_content_type(): part.get_content()
+        for part in message.walk()
+        if part.get_content_type() in ("text/plain", "text/html")
+    }
+
+
+class TestPasswordResetEmail:
+    @pytest.mark.parametrize(
+        ("language", "subject", "words"),
+        [
+            ("en", "Password reset on app.example.com", "Open this link to choose a new password"),
+            ("ru", "Сброс пароля на app.example.com", "ссылка действует один раз"),
+        ],
+    )
+    def test_has_the_link_in_both_bodies_in_the_request_language(
+        self,
+        api_client: APIClient,
+        anna: User,
+        fake_smtp: FakeSmtpService,
+        settings: Any,
+        language: str,
+        subject: str,
+        words: str,
+    ) -> None:
+        settings.DJOSER = {
+            **settings.DJOSER,
+            "EMAIL_FRONTEND_PROTOCOL": "https",
+            "EMAIL_FRONTEND_DOMAIN": "app.example.com",
+        }
+        api_client.post(URL, {"email": "anna@example.com"}, HTTP_ACCEPT_LANGUAGE=language)
+
+        run_tasks()
+
+        [received] = fake_smtp.messages
+        assert received["to"] == ["anna@example.com"]
+        [message] = fake_smtp.emails()
+        assert message["Subject"].strip() == subject
+        link = f"https://app.example.com/password/reset/confirm/{encode_uid(str(anna.uuid))}/"
+        text, html = bodies(message)["text/plain"], bodies(message)["text/html"]
+        assert link in text and f'<a href="{link}' in html
+        assert words.lower() in (text + html).lower()
+
+    def test_the_queue_holds_neither_address_nor_token(
+        self, api_client: APIClient, anna: User
+    ) -> None:
+        api_client.post(URL, {"email": "anna@example.com"})
+
+        [task] = DBTaskResult.objects.all()
+        assert task.args_kwargs["kwargs"]["user_uuid"] == str(anna.uuid)
+        assert set(task.args_kwargs["kwargs"]) == {
+            "user_uuid",
+            "protocol",
+            "domain",
+            "language",
+            "queued_at",
+            "attempt",
+        }
+
+    def test_a_refused_insert_answers_204_and_only_the_log_knows(
+        self, api_client: APIClient, anna: User, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        with task_inserts_refused():
+            response = api_client.post(URL, {"email": "anna@example.com"})
+
+        assert response.status_code == 204
+        [line] = [r for r in caplog.records if r.getMessage() == "Email not queued"]
+        assert line.user_uuid == str(anna.uuid)  # type: ignore[attr-defined]
+        assert "anna@example.com" not in caplog.text
+        # Nothing was queued, so the interval does not hold the next request back.
+        assert cache.get(f"password-reset-sent:{anna.uuid}") is None
+        api_client.post(URL, {"email": "anna@example.com"})
+        assert DBTaskResult.objects.count() == 1
