@@ -16,9 +16,10 @@ $(BIN)/activate: requirements.txt requirements-dev.txt
 
 venv: $(BIN)/activate
 
+# The dev server and the task worker (which sends the queued email); Ctrl-C stops both.
 run: venv
 	$(BIN)/python manage.py migrate --noinput
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-true} $(BIN)/python scripts/run_local.py $(HOST):$(PORT)
 
 test: venv
 	$(BIN)/pytest -n auto --dist loadgroup
