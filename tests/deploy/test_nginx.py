@@ -288,6 +288,8 @@ def stack(
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "APP_ENV": "production",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        # No mail goes out here; production starts without SMTP only when told so.
+        "EMAIL_BACKEND": "console",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_NUM_PROXIES": "1",
         "DJANGO_STATIC_ROOT": str(static_root),
