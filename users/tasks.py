@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 from django_tasks import TaskContext, task
 
@@ -22,7 +24,8 @@ def password_reset_email_deliver(
     queued_at: str,
     attempt: int,
 ) -> str:
-    """One attempt at a password-reset email (users.services.passwords)."""
+    """One attempt at a password-reset email (users.services.passwords); `user_uuid` is
+    empty for a request about an address that has no account."""
     return email_attempt(
         context=context,
         kind=PASSWORD_RESET_EMAIL,
@@ -30,18 +33,32 @@ def password_reset_email_deliver(
         language=language,
         queued_at=queued_at,
         attempt=attempt,
-        build=lambda: _reset_email(user_uuid=user_uuid, site=LinkSite(protocol, domain)),
+        build=lambda: _reset_email(
+            user_uuid=user_uuid, site=LinkSite(protocol, domain), attempt=attempt
+        ),
         now=timezone.now(),
     )
 
 
-def _reset_email(*, user_uuid: str, site: LinkSite) -> TemplatedEmail | None:
-    """The reset email, to whom it may still go: a user who is still active with an
-    email and a password (a reset is not how an account without one gets a password)."""
+def _reset_email(*, user_uuid: str, site: LinkSite, attempt: int) -> TemplatedEmail | None:
+    """The reset email, if it may go: to a user who is still active with an email and a
+    password (a reset is not how an account without one gets a password), and not within
+    PASSWORD_RESET_EMAIL_INTERVAL of the last one to the same account (the anonymous
+    endpoint must not flood an inbox). None for a request about no account."""
+    if not user_uuid:
+        return None
     try:
         user = user_get_by_uuid(uuid=user_uuid)
     except UserNotFoundError:
         return None
     if not (user.is_active and user.email and user.has_usable_password()):
+        return None
+    # Keyed by the account, so every spelling of the address shares one interval; `add`
+    # is atomic, so of two workers one sends. A retry went through this at its first
+    # attempt, and is not held back.
+    interval_key = f"password-reset-sent:{user.uuid}"
+    if attempt == 1 and not cache.add(
+        interval_key, 1, timeout=settings.PASSWORD_RESET_EMAIL_INTERVAL
+    ):
         return None
     return password_reset_email_build(user=user, site=site)
