@@ -69,9 +69,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "drf_standardized_errors",
     "rest_framework_api_key",
+    # Before django_tasks_db: its `db_worker` is common's (management/commands).
+    "common",
     "django_tasks",
     "django_tasks_db",
-    "common",
     "users",
     "codes",
     "referral",
@@ -250,6 +251,10 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 # The healthcheck answers 503 once a task that is due has waited longer than this: no
 # worker is running, or it cannot keep up.
 TASKS_STALE_SECONDS = env.int("TASKS_STALE_SECONDS", default=300)
+# A task still running this long after a worker claimed it was left by a worker that was
+# killed; a starting worker queues it again. Far above any task's run (an email's SMTP
+# exchange ends within EMAIL_TIMEOUT).
+TASKS_RUNNING_TIMEOUT = env.int("TASKS_RUNNING_TIMEOUT", default=600)
 
 # --- Email deliverability (Hunter.io) -------------------------------------------------
 HUNTER_API_KEY = env.str("HUNTER_API_KEY", default="")

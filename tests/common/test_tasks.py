@@ -16,6 +16,7 @@ from django_tasks_db.models import DBTaskResult, get_date_max
 
 from codes.services import code_email_send
 from common.emails import retry_delay
+from common.tasks import tasks_reclaim_abandoned
 from tests.conftest import FakeSmtpService
 from tests.queue import deferred_tasks_due, run_tasks
 from tests.users.factories import UserFactory
@@ -220,3 +221,39 @@ class TestWorkerCommand:
 
         assert fake_smtp.messages == []
         assert DBTaskResult.objects.get().run_after != get_date_max()
+
+    def test_a_starting_worker_queues_again_what_a_killed_one_left_running(
+        self, owner: User, fake_smtp: FakeSmtpService, settings: Any
+    ) -> None:
+        code_email_send(owner=owner, language="en", now=timezone.now())
+        left = DBTaskResult.objects.get()
+        # A worker claimed it and was killed (SIGKILL): it stays RUNNING.
+        left.claim("killed-worker")
+        long_ago = timezone.now() - timedelta(seconds=settings.TASKS_RUNNING_TIMEOUT + 1)
+        DBTaskResult.objects.filter(pk=left.pk).update(started_at=long_ago)
+
+        call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+
+        left.refresh_from_db()
+        assert left.status == TaskResultStatus.SUCCESSFUL
+        assert [message["to"] for message in fake_smtp.messages] == [["anna@example.com"]]
+
+
+class TestAbandonedTasks:
+    def test_a_task_running_for_less_than_the_timeout_is_left_to_its_worker(
+        self, owner: User, now: datetime, settings: Any
+    ) -> None:
+        code_email_send(owner=owner, language="en", now=now)
+        running = DBTaskResult.objects.get()
+        running.claim("busy-worker")
+        just_started = running.started_at
+        assert just_started is not None
+
+        reclaimed = tasks_reclaim_abandoned(now=just_started + timedelta(seconds=1))
+        later = tasks_reclaim_abandoned(
+            now=just_started + timedelta(seconds=settings.TASKS_RUNNING_TIMEOUT + 1)
+        )
+
+        assert (reclaimed, later) == (0, 1)
+        running.refresh_from_db()
+        assert running.status == TaskResultStatus.READY
