@@ -24,7 +24,7 @@ from rest_framework import exceptions, pagination, status
 from rest_framework.fields import get_error_detail
 from rest_framework.settings import api_settings
 
-from common.errors import DomainError
+from common.errors import DomainError, RetryLaterError
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -50,6 +50,8 @@ class ServiceUnavailable(exceptions.APIException):
 
 def domain_error_to_api_exception(exc: DomainError) -> exceptions.APIException:
     """Render a DomainError with the framework's own exception types."""
+    if isinstance(exc, RetryLaterError):
+        return ThrottledError(exc.wait, detail=str(exc.detail))
     detail = exceptions.ErrorDetail(str(exc.detail), code=exc.code)
     if exc.status_code == status.HTTP_400_BAD_REQUEST:
         return exceptions.ValidationError({exc.attr: [detail]} if exc.attr else [detail])
@@ -64,16 +66,15 @@ class ThrottledError(exceptions.Throttled):
     DRF formats the wait into its message before looking the message up, so the lookup
     never matches and the second sentence stays English in every language."""
 
-    def __init__(self, wait: float) -> None:
+    def __init__(self, wait: float, detail: str | None = None) -> None:
         seconds = math.ceil(wait)
-        super().__init__(
-            detail=ngettext(
+        if detail is None:
+            detail = ngettext(
                 "Request was throttled. Try again in %(wait)d second.",
                 "Request was throttled. Try again in %(wait)d seconds.",
                 seconds,
-            )
-            % {"wait": seconds}
-        )
+            ) % {"wait": seconds}
+        super().__init__(detail=detail)
         self.wait = seconds  # Retry-After
 
 

@@ -45,3 +45,18 @@ class EmailUnavailableError(DomainError):
     code = "email_unavailable"
     status_code = 503
     default_detail = _("The email cannot be sent right now. Try again later.")
+
+
+class RetryLaterError(DomainError):
+    """A request refused for now that may be repeated after `wait` seconds: answered 429
+    with Retry-After, in the envelope of a throttled request (code `throttled`)."""
+
+    code = "throttled"
+    status_code = 429
+    default_detail = _("Request was throttled.")
+
+    def __init__(
+        self, detail: str | Promise | None = None, *, wait: float = 1, attr: str | None = None
+    ) -> None:
+        super().__init__(detail, attr=attr)
+        self.wait = wait

@@ -256,6 +256,35 @@ TASKS_STALE_SECONDS = env.int("TASKS_STALE_SECONDS", default=300)
 # exchange ends within EMAIL_TIMEOUT).
 TASKS_RUNNING_TIMEOUT = env.int("TASKS_RUNNING_TIMEOUT", default=600)
 
+# --- SMS (phone sign-in codes) ----------------------------------------------------------
+# Shaped like EMAIL_BACKEND: a short name, resolved to a class of users.sms.
+_SMS_BACKENDS = {
+    "console": "users.sms.ConsoleSmsBackend",
+    "locmem": "users.sms.LocmemSmsBackend",
+    "http": "users.sms.HttpSmsBackend",
+}
+_sms_backend = env.str("SMS_BACKEND", default="console")
+if _sms_backend not in _SMS_BACKENDS:
+    raise ImproperlyConfigured(f"SMS_BACKEND must be one of {', '.join(_SMS_BACKENDS)}")
+# The console backend prints every sign-in code to the server's output, where anyone who
+# reads logs could take over accounts; locmem keeps them in memory and sends nothing.
+if PRODUCTION and _sms_backend in ("console", "locmem") and not set_explicitly("SMS_BACKEND"):
+    raise ImproperlyConfigured(
+        "SMS_BACKEND must be set in production: http (with SMS_HTTP_URL), or console "
+        "explicitly, which then masks the codes it prints"
+    )
+SMS_BACKEND = _SMS_BACKENDS[_sms_backend]
+SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
+SMS_HTTP_TOKEN = env.str("SMS_HTTP_TOKEN", default="")
+SMS_HTTP_TIMEOUT = env.float("SMS_HTTP_TIMEOUT", default=5.0)  # connect, and each read
+if _sms_backend == "http" and not SMS_HTTP_URL:
+    raise ImproperlyConfigured("SMS_BACKEND=http needs SMS_HTTP_URL")
+PHONE_CODE_LENGTH = env.int("PHONE_CODE_LENGTH", default=6)
+PHONE_CODE_TTL = env.int("PHONE_CODE_TTL", default=300)
+PHONE_CODE_RESEND = env.int("PHONE_CODE_RESEND", default=60)
+if not 4 <= PHONE_CODE_LENGTH <= 10:
+    raise ImproperlyConfigured("PHONE_CODE_LENGTH must be 4 to 10 digits")
+
 # --- Email deliverability (Hunter.io) -------------------------------------------------
 HUNTER_API_KEY = env.str("HUNTER_API_KEY", default="")
 HUNTER_API_URL = env.str("HUNTER_API_URL", default="https://api.hunter.io/v2/email-verifier")

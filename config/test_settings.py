@@ -14,3 +14,6 @@ _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
 if REDIS_URL:
     _base = REDIS_URL.rsplit("/", 1)[0] if REDIS_URL.count("/") > 2 else REDIS_URL
     CACHES["default"]["LOCATION"] = f"{_base}/{1 + int(_worker.removeprefix('gw')) % 15}"
+
+# Sign-in codes go to users.sms.outbox, as Django's test runner sends mail to its outbox.
+SMS_BACKEND = "users.sms.LocmemSmsBackend"

@@ -20,7 +20,7 @@ def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "APP_ENV", "DATABASE_URL", "REDIS_URL"))
+        if not key.startswith(("DJANGO_", "APP_ENV", "DATABASE_URL", "REDIS_URL", "SMS_"))
     }
     environment.update({"DJANGO_ENV_FILE": os.devnull, **env})
     return subprocess.run(
@@ -62,7 +62,11 @@ def test_production_refuses_weak_settings(env: dict[str, str], complaint: str) -
 
 def test_production_sends_cookies_over_https_only() -> None:
     loaded = load_settings(
-        APP_ENV="production", DJANGO_SECRET_KEY=LONG_KEY, EMAIL_HOST="smtp.example.com"
+        APP_ENV="production",
+        DJANGO_SECRET_KEY=LONG_KEY,
+        EMAIL_HOST="smtp.example.com",
+        SMS_BACKEND="http",
+        SMS_HTTP_URL="https://sms.example/send",
     )
 
     assert (loaded.returncode, loaded.stdout.split()) == (0, ["True", "True", "0"])

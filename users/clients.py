@@ -1,4 +1,5 @@
-"""Hunter.io's Email Verifier, the deliverability check behind sign-up."""
+"""Outbound HTTP: Hunter.io's Email Verifier (the deliverability check behind sign-up)
+and the SMS gateway (phone sign-in codes)."""
 
 from __future__ import annotations
 
@@ -30,3 +31,24 @@ def hunter_email_status(email: str) -> str:
     if not isinstance(status, str):
         raise HunterUnavailableError("unreadable answer")
     return status
+
+
+class SmsGatewayError(Exception):
+    """The SMS gateway did not take the message: transport failure, timeout or non-2xx."""
+
+
+def sms_gateway_send(*, to: str, text: str) -> None:
+    """POST `{"to", "text"}` as JSON to SMS_HTTP_URL with SMS_HTTP_TOKEN as the bearer
+    token; any 2xx is success, whatever its body. Raises SmsGatewayError."""
+    try:
+        response = requests.post(
+            settings.SMS_HTTP_URL,
+            json={"to": to, "text": text},
+            headers={"Authorization": f"Bearer {settings.SMS_HTTP_TOKEN}"},
+            # The connect, and then each read of the answer.
+            timeout=settings.SMS_HTTP_TIMEOUT,
+        )
+    except requests.RequestException as exc:
+        raise SmsGatewayError("request failed") from exc
+    if not 200 <= response.status_code < 300:
+        raise SmsGatewayError(f"HTTP {response.status_code}")

@@ -1,6 +1,9 @@
-from django.utils.translation import gettext_lazy as _
+import math
 
-from common.errors import DomainError, NotFoundError
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from common.errors import DomainError, NotFoundError, RetryLaterError
 
 # The codes of the validators in AUTH_PASSWORD_VALIDATORS, for the schema.
 PASSWORD_VALIDATOR_CODES = [
@@ -96,3 +99,34 @@ class TokenRevokedError(DomainError):
     code = "password_changed"
     status_code = 401
     default_detail = _("The user's password has been changed.")
+
+
+class PhoneCodeInvalidError(DomainError):
+    """A sign-in code that is wrong, expired, used, dead after too many wrong tries, or
+    for an inactive account: one answer for all, so it tells nothing about the phone."""
+
+    code = "invalid_code"
+    default_detail = _("This code is wrong or no longer valid. Ask for a new one.")
+    default_attr = "code"
+
+
+class PhoneCodeResendError(RetryLaterError):
+    """A new code asked for before the resend interval of the last one is over."""
+
+    def __init__(self, *, wait: float = 1) -> None:
+        seconds = math.ceil(wait)
+        super().__init__(
+            ngettext(
+                "A code was sent to this phone a moment ago. Ask again in %(wait)d second.",
+                "A code was sent to this phone a moment ago. Ask again in %(wait)d seconds.",
+                seconds,
+            )
+            % {"wait": seconds},
+            wait=seconds,
+        )
+
+
+class SmsUnavailableError(DomainError):
+    code = "sms_unavailable"
+    status_code = 503
+    default_detail = _("The text message could not be sent. Try again later.")

@@ -160,3 +160,26 @@ def to_base36(number: int) -> str:
         number, rest = divmod(number, 36)
         out.append(digits[rest])
     return "".join(reversed(out))
+
+
+class PhoneCode(models.Model):
+    """The live one-time sign-in code of a phone (users.services.phone): only its keyed
+    hash, never the digits. At most one per phone; a new code replaces the row."""
+
+    phone = models.CharField(max_length=16)  # E.164
+    code_hash = models.CharField(max_length=64)  # HMAC-SHA256 of phone and code, hex
+    attempts = models.PositiveSmallIntegerField(default=0)  # wrong tries so far
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["phone"], name="users_phonecode_phone_unique"),
+        ]
+        indexes = [
+            # Old rows are purged by age as new codes are sent.
+            models.Index(fields=["created_at"], name="users_phonecode_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.phone

@@ -11,10 +11,12 @@ from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
 from common.formats import format_datetime
+from common.openapi import Error503Serializer, ErrorResponse503Serializer
 from users.errors import UserNotFoundError
 from users.models import User
 from users.phones import InvalidPhoneError, phone_normalize
 from users.selectors import UserProfile, user_get_by_uuid
+from users.services.phone import PhoneCodeSent
 
 
 class PhoneField(serializers.CharField):
@@ -183,3 +185,52 @@ class PasswordResetConfirmInputSerializer(serializers.Serializer):
             ) from exc
         _validate_password_for(attrs["new_password"], user, attr="new_password")
         return {**attrs, "user": user}
+
+
+class PhoneCodeSendInputSerializer(serializers.Serializer):
+    phone = PhoneField(help_text="Any common notation: `+7 (999) 999-99-99`, `89999999999`.")
+
+
+class PhoneCodeSentOutputSerializer(serializers.Serializer):
+    detail = serializers.SerializerMethodField()
+    expires_in = serializers.IntegerField(help_text="Seconds the code can be used.")
+    resend_after = serializers.IntegerField(
+        help_text="Seconds before another code can be sent to this phone (sooner: 429)."
+    )
+
+    def get_detail(self, sent: PhoneCodeSent) -> str:
+        return str(_("A sign-in code was sent to this phone."))
+
+
+class PhoneTokenCreateInputSerializer(serializers.Serializer):
+    phone = PhoneField(help_text="The phone the code was sent to, in any notation.")
+    code = serializers.CharField(max_length=32, help_text="The digits of the SMS.")
+    # Any string: one no code can match is refused as `invalid` by codes.selectors.
+    referral_code = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="An invite code, applied when this sign-in creates the account (as at "
+        "registration); ignored for a phone that already has one.",
+    )
+
+
+class PhoneTokenOutputSerializer(serializers.Serializer):
+    access = serializers.CharField(source="tokens.access")
+    refresh = serializers.CharField(source="tokens.refresh")
+    created = serializers.BooleanField(help_text="Whether this sign-in created the account.")
+
+
+class SmsUnavailableErrorSerializer(Error503Serializer):
+    code = serializers.ChoiceField(
+        choices=[
+            ("sms_unavailable", "sms_unavailable"),
+            ("service_unavailable", "service_unavailable"),
+        ]
+    )
+
+
+class SmsUnavailableErrorResponseSerializer(ErrorResponse503Serializer):
+    """503: `sms_unavailable` when the SMS gateway failed (no code was kept),
+    `service_unavailable` when the database or the cache is down."""
+
+    errors = SmsUnavailableErrorSerializer(many=True)

@@ -18,4 +18,6 @@ urlpatterns = [
     path("auth/jwt/refresh/", views.TokenRefreshView.as_view(), name="jwt-refresh"),
     path("auth/jwt/verify/", views.TokenVerifyView.as_view(), name="jwt-verify"),
     path("auth/jwt/logout/", views.TokenLogoutView.as_view(), name="jwt-logout"),
+    path("auth/phone/code/", views.PhoneCodeSendView.as_view(), name="phone-code-send"),
+    path("auth/phone/token/", views.PhoneTokenCreateView.as_view(), name="phone-token-create"),
 ]

@@ -1,5 +1,5 @@
 from django.utils import timezone, translation
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -20,6 +20,7 @@ from users.errors import (
     EmailUndeliverableError,
     FieldTakenError,
     PasswordResetTokenInvalidError,
+    PhoneCodeInvalidError,
     PhoneRequiredError,
 )
 from users.selectors import user_profile_get
@@ -27,6 +28,11 @@ from users.serializers import (
     PasswordResetConfirmInputSerializer,
     PasswordResetInputSerializer,
     PasswordSetInputSerializer,
+    PhoneCodeSendInputSerializer,
+    PhoneCodeSentOutputSerializer,
+    PhoneTokenCreateInputSerializer,
+    PhoneTokenOutputSerializer,
+    SmsUnavailableErrorResponseSerializer,
     TokenLogoutInputSerializer,
     UserProfileOutputSerializer,
     UserRegisterInputSerializer,
@@ -38,6 +44,7 @@ from users.services.passwords import (
     user_reset_password,
     user_set_password,
 )
+from users.services.phone import phone_code_send, phone_sign_in
 from users.services.tokens import token_blacklist
 
 
@@ -223,3 +230,99 @@ class TokenLogoutView(APIView):
             user=authenticated_user(request), raw_refresh=payload.validated_data["refresh"]
         )
         return Response(status=status.HTTP_205_RESET_CONTENT)
+
+
+class PhoneCodeSendView(APIView):
+    """Send a one-time sign-in code to a phone by SMS.
+
+    The code has `PHONE_CODE_LENGTH` digits (6 by default) and can be used once, for
+    `expires_in` seconds, with at most 5 wrong tries; then trade it at
+    `POST /api/auth/phone/token/`. The SMS is written in the request's language
+    (`Accept-Language`: `en` or `ru`). Asking again for the same phone within
+    `resend_after` seconds answers 429 with `Retry-After`; the new code then replaces the
+    old one. When the SMS gateway fails, 503 `sms_unavailable`, and no code was kept.
+    Also throttled per IP address (`THROTTLE_PHONE_CODE`).
+    """
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+    throttle_classes = [AnonThrottle, UserThrottle, ScopedIPThrottle]
+    throttle_scope = "phone_code"
+
+    @extend_schema(
+        operation_id="auth_phone_code_send",
+        summary="Send a sign-in code by SMS",
+        request=PhoneCodeSendInputSerializer,
+        responses={202: PhoneCodeSentOutputSerializer, 503: SmsUnavailableErrorResponseSerializer},
+        examples=[
+            OpenApiExample("Request", value={"phone": "+7 (999) 999-99-99"}, request_only=True),
+            OpenApiExample(
+                "Sent",
+                value={
+                    "detail": "A sign-in code was sent to this phone.",
+                    "expires_in": 300,
+                    "resend_after": 60,
+                },
+                response_only=True,
+                status_codes=["202"],
+            ),
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        payload = PhoneCodeSendInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        sent = phone_code_send(phone=payload.validated_data["phone"], now=timezone.now())
+        return Response(PhoneCodeSentOutputSerializer(sent).data, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_validation_errors([PhoneCodeInvalidError.code], field_name="code", methods=["post"])
+@extend_validation_errors(
+    [*INVITE_CODE_ERROR_CODES, TreeTooDeepError.code], field_name="referral_code", methods=["post"]
+)
+class PhoneTokenCreateView(APIView):
+    """Sign in with a phone and the code sent to it; answers an access and a refresh
+    token, as `POST /api/auth/jwt/create/` does.
+
+    The first sign-in of a phone creates its account (phone only, no password; it gets a
+    referral code like every new user) and answers `created: true`; `referral_code` then
+    makes that code's owner the referrer, and is refused as at registration (`invalid`,
+    `expired`, `used_up`, `too_deep` on `referral_code`; the phone code stays usable for a
+    retry without it). For a phone that already has an account, `referral_code` is
+    ignored. A code works once: a wrong, expired or used code, a code after its 5th wrong
+    try (even with the right digits), and an inactive account all answer 400
+    `invalid_code`. Throttled per IP address (`THROTTLE_LOGIN`).
+    """
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+    throttle_classes = [AnonThrottle, UserThrottle, ScopedIPThrottle]
+    throttle_scope = "login"
+
+    @extend_schema(
+        operation_id="auth_phone_token_create",
+        summary="Sign in with a phone and its code",
+        request=PhoneTokenCreateInputSerializer,
+        responses={200: PhoneTokenOutputSerializer},
+        examples=[
+            OpenApiExample(
+                "Request",
+                value={"phone": "89999999999", "code": "482916", "referral_code": "K7Q2M9XD"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Signed in",
+                value={
+                    "access": "eyJhbGciOiJIUzI1NiIs…",
+                    "refresh": "eyJhbGciOiJIUzI1NiIs…",
+                    "created": True,
+                },
+                response_only=True,
+                status_codes=["200"],
+            ),
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        payload = PhoneTokenCreateInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        signed_in = phone_sign_in(now=timezone.now(), **payload.validated_data)
+        return Response(PhoneTokenOutputSerializer(signed_in).data)

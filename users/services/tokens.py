@@ -22,6 +22,13 @@ class TokenPair:
     refresh: str
 
 
+def tokens_issue(*, user: User) -> TokenPair:
+    """A new access and refresh token for `user` (the refresh token is recorded as
+    outstanding, so it can be ended). The caller has checked that `user` may sign in."""
+    refresh = RefreshToken.for_user(user)
+    return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
+
+
 def _refresh_token(raw_refresh: str) -> RefreshToken:
     try:
         # simplejwt annotates its `token` argument as a Token, yet takes (and its own
