@@ -247,9 +247,16 @@ class TestPhoneSignIn:
         phone_sign_in(phone=PHONE, code="123456", now=now)
 
         with pytest.raises(PhoneCodeInvalidError):
-            phone_sign_in(phone=PHONE, code="123456", now=now)
+            phone_sign_in(phone=PHONE, code="123456", now=now - timedelta(seconds=1))
 
-        assert not PhoneCode.objects.exists()
+        assert OutstandingToken.objects.count() == 1
+
+    def test_a_used_code_still_holds_the_resend_interval(self, now: datetime) -> None:
+        phone_code_store(phone=PHONE, code="123456", now=now)
+        phone_sign_in(phone=PHONE, code="123456", now=now)
+
+        with pytest.raises(PhoneCodeResendError):
+            phone_code_send(phone=PHONE, now=now + timedelta(seconds=30))
 
     def test_refuses_a_phone_without_a_code(self, now: datetime) -> None:
         with pytest.raises(PhoneCodeInvalidError) as refused:
@@ -339,7 +346,7 @@ class TestPhoneSignIn:
             phone_sign_in(phone=PHONE, code="123456", now=now)
 
         assert not OutstandingToken.objects.filter(user=inactive).exists()
-        assert not PhoneCode.objects.exists()
+        assert PhoneCode.objects.get(phone=PHONE).code_hash == ""
 
 
 class TestPhoneSignInWithReferralCode:

@@ -173,7 +173,9 @@ def phone_sign_in(
         if stored is None or stored.expires_at <= now or stored.attempts >= PHONE_CODE_MAX_ATTEMPTS:
             raise PhoneCodeInvalidError()
         if hmac.compare_digest(stored.code_hash, code_hash):
-            PhoneCode.objects.filter(pk=stored.pk).delete()
+            # Used up: no digits match an empty hash, and the row still holds the resend
+            # interval (an expiry alone could lie ahead of a parallel request's `now`).
+            PhoneCode.objects.filter(pk=stored.pk).update(code_hash="", expires_at=now)
             signed_in = _phone_user_sign_in(phone=phone, now=now, referral_code=referral_code)
         else:
             # Committed before the refusal below: the try counts.
