@@ -34,6 +34,9 @@ export THROTTLE_USER=1000000/min THROTTLE_ANON=1000000/min
 export THROTTLE_LOGIN=1000000/min THROTTLE_CODE_LOOKUP=1000000/min THROTTLE_SYNC=1000000/min
 # The tokens are taken once, before the first measurement, and must outlive the run.
 export JWT_ACCESS_MINUTES=60
+# The phone sign-in codes are stored before their measurement and must outlive it.
+export PHONE_CODE_TTL=3600
+PHONE_CODES="${PHONE_CODES:-30000}"
 
 mkdir -p "$OUT"
 GUNICORN_PID=""
@@ -144,6 +147,19 @@ run_wrk referrals -H "Authorization: Bearer ${TOKEN}" "${BASE_URL}/api/referrals
 run_wrk me -H "Authorization: Bearer ${TOKEN}" "${BASE_URL}/api/users/me/"
 BENCH_EMAIL="$EMAIL" run_wrk jwt_create -s bench/jwt_create.lua "${BASE_URL}/api/auth/jwt/create/"
 
+# Phone sign-in with a fresh valid code per request (bench/phone_codes.py stores them,
+# bench/phone_token.lua walks through them): phones that have an account (created:
+# false), then new phones (created: true), right after a yardstick run of their own.
+section "Phone sign-in codes: ${PHONE_CODES} for accounts, ${PHONE_CODES} for new phones"
+$PY bench/phone_codes.py --first 0 --count "$PHONE_CODES" --accounts
+$PY bench/phone_codes.py --first 1000000 --count "$PHONE_CODES"
+export BENCH_THREADS=2 BENCH_PHONE_COUNT="$PHONE_CODES"
+run_wrk reference_phone -H "Authorization: Bearer ${TOKEN}" "${BASE_URL}/bench/reference/"
+BENCH_PHONE_FIRST=0 run_wrk phone_signin -s bench/phone_token.lua \
+  "${BASE_URL}/api/auth/phone/token/"
+BENCH_PHONE_FIRST=1000000 run_wrk phone_signup -s bench/phone_token.lua \
+  "${BASE_URL}/api/auth/phone/token/"
+
 # The change queue: a key of its own, 100 random users for the batch.
 export BENCH_API_KEY
 BENCH_API_KEY="$($PY manage.py create_api_key "bench $(date -u +%FT%T)" | awk '{print $NF}' | tail -1)"
@@ -175,11 +191,17 @@ if [[ -f "$OUT/seed.log" ]]; then
 fi
 cat "$OUT/latency.txt"
 cat "$OUT/export.txt"
-for name in reference referrals me jwt_create batch_reference batch; do
+for name in reference referrals me jwt_create reference_phone phone_signin phone_signup \
+  batch_reference batch; do
   rps="$(awk '/^Requests\/sec:/ {print $2}' "$OUT/wrk-${name}.txt")"
   errors="$(grep -E 'Non-2xx|Socket errors' "$OUT/wrk-${name}.txt" | tr '\n' ' ' || true)"
   printf '%-12s %10s req/s  %s\n' "$name" "$rps" "$errors"
   grep -E '^(machine over|server CPU)' "$OUT/wrk-${name}.txt" | sed 's/^/             /'
 
+done
+rps_of() { awk '/^Requests\/sec:/ {print $2}' "$OUT/wrk-$1.txt"; }
+for name in phone_signin phone_signup; do
+  $PY -c 'import sys; print(f"{sys.argv[1]}: {float(sys.argv[2]) / float(sys.argv[3]):.2f} of the yardstick")' \
+    "$name" "$(rps_of "$name")" "$(rps_of reference_phone)"
 done
 echo "Results in ${OUT}; the database ${DB_NAME} is kept (dropdb -h 127.0.0.1 -U postgres ${DB_NAME})."

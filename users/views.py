@@ -246,7 +246,8 @@ class PhoneCodeSendView(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
-    throttle_classes = [AnonThrottle, UserThrottle, ScopedIPThrottle]
+    # Nobody is signed in here: UserThrottle would count the address a second time.
+    throttle_classes = [AnonThrottle, ScopedIPThrottle]
     throttle_scope = "phone_code"
 
     @extend_schema(
@@ -295,7 +296,7 @@ class PhoneTokenCreateView(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
-    throttle_classes = [AnonThrottle, UserThrottle, ScopedIPThrottle]
+    throttle_classes = [AnonThrottle, ScopedIPThrottle]
     throttle_scope = "login"
 
     @extend_schema(

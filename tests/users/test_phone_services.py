@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
+from django.db import connection
 from django.utils import translation
 from pytest_django import Settings
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
@@ -394,3 +395,39 @@ class TestPhoneSignInWithReferralCode:
         assert User.objects.count() == users_before
         assert PhoneCode.objects.get(phone=PHONE).attempts == 0
         assert phone_sign_in(phone=PHONE, code="123456", now=later).created
+
+
+def synchronous_commit() -> str:
+    """This transaction's synchronous_commit (the test's transaction outlives the
+    service's, which is a savepoint inside it)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return str(cursor.fetchone()[0])
+
+
+@pytest.mark.usefixtures("postgres_only")
+class TestPhoneSignInDurability:
+    def test_a_sign_in_to_a_known_account_commits_without_waiting_for_the_disk(
+        self, now: datetime
+    ) -> None:
+        UserFactory.create(phone=PHONE)
+        phone_code_store(phone=PHONE, code="123456", now=now)
+
+        phone_sign_in(phone=PHONE, code="123456", now=now)
+
+        assert synchronous_commit() == "off"
+
+    def test_a_counted_wrong_try_commits_without_waiting_for_the_disk(self, now: datetime) -> None:
+        phone_code_store(phone=PHONE, code="123456", now=now)
+
+        with pytest.raises(PhoneCodeInvalidError):
+            phone_sign_in(phone=PHONE, code="000000", now=now)
+
+        assert synchronous_commit() == "off"
+
+    def test_a_new_account_waits_for_the_disk_as_every_sign_up(self, now: datetime) -> None:
+        phone_code_store(phone=PHONE, code="123456", now=now)
+
+        assert phone_sign_in(phone=PHONE, code="123456", now=now).created
+
+        assert synchronous_commit() == "on"
