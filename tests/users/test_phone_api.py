@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from codes.services import code_issue
+from tests.common.test_docs import _documented_errors
 from tests.conftest import FakeHttpService, run_in_parallel
 from tests.users.factories import UserFactory
 from tests.users.phone_helpers import sent_code
@@ -386,3 +387,46 @@ def wait_for_a_lock_wait(polls: int = 3000) -> None:
                 return
         threading.Event().wait(0.01)
     raise AssertionError("no session ever waited on a lock")
+
+
+class TestSchema:
+    @pytest.fixture
+    def schema(self, api_client: APIClient) -> dict[str, Any]:
+        response = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+        return dict(response.json())
+
+    @pytest.mark.parametrize(
+        ("path", "attr", "code"),
+        [
+            (CODE_URL, "phone", "invalid"),
+            (TOKEN_URL, "phone", "invalid"),
+            (TOKEN_URL, "code", "invalid_code"),
+            (TOKEN_URL, "referral_code", "invalid"),
+            (TOKEN_URL, "referral_code", "expired"),
+            (TOKEN_URL, "referral_code", "used_up"),
+            (TOKEN_URL, "referral_code", "too_deep"),
+        ],
+    )
+    def test_documents_the_400_codes(
+        self, schema: dict[str, Any], path: str, attr: str, code: str
+    ) -> None:
+        assert (attr, code) in _documented_errors(schema, path, "post", "400")
+
+    @pytest.mark.parametrize(("path", "success"), [(CODE_URL, "202"), (TOKEN_URL, "200")])
+    def test_documents_the_answer_and_the_429(
+        self, schema: dict[str, Any], path: str, success: str
+    ) -> None:
+        operation = schema["paths"][path]["post"]
+
+        assert {success, "400", "429", "503"} <= operation["responses"].keys()
+        assert operation["summary"]
+        assert "examples" in operation["responses"][success]["content"]["application/json"]
+
+    def test_documents_sms_unavailable(self, schema: dict[str, Any]) -> None:
+        enum = schema["components"]["schemas"]["SmsUnavailableErrorCodeEnum"]["enum"]
+        response = schema["paths"][CODE_URL]["post"]["responses"]["503"]
+
+        assert "sms_unavailable" in enum
+        assert response["content"]["application/json"]["schema"]["$ref"].endswith(
+            "/SmsUnavailableErrorResponse"
+        )
