@@ -171,7 +171,7 @@ def _base_environment() -> dict[str, str]:
     environment = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "APP_ENV", "DATABASE_URL", "REDIS_URL"))
+        if not key.startswith(("DJANGO_", "APP_ENV", "DATABASE_URL", "REDIS_URL", "SMS_"))
     }
     environment["DJANGO_ENV_FILE"] = os.devnull
     return environment
@@ -295,6 +295,9 @@ def stack(
         "DJANGO_STATIC_ROOT": str(static_root),
         "DJANGO_STATIC_MANIFEST": "true",
         "DATABASE_URL": database_url,
+        # Production refuses to start without an SMS gateway; no request here sends one.
+        "SMS_BACKEND": "http",
+        "SMS_HTTP_URL": "http://127.0.0.1:9/",
         "PYTHONUNBUFFERED": "1",
     }
     if os.environ.get("REDIS_URL"):
