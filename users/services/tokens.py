@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Field
 from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
@@ -24,8 +26,12 @@ class TokenPair:
 
 
 _OUTSTANDING = OutstandingToken._meta
-_OUTSTANDING_FIELDS = [
-    _OUTSTANDING.get_field(name) for name in ("jti", "token", "created_at", "expires_at", "user")
+_OUTSTANDING_FIELDS: list[Field[Any, Any]] = [
+    _OUTSTANDING.get_field("jti"),
+    _OUTSTANDING.get_field("token"),
+    _OUTSTANDING.get_field("created_at"),
+    _OUTSTANDING.get_field("expires_at"),
+    _OUTSTANDING.get_field("user"),
 ]
 _OUTSTANDING_INSERT_SQL = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
     _OUTSTANDING.db_table,
