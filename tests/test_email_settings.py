@@ -7,7 +7,13 @@ import pytest
 
 from tests.test_settings import LONG_KEY, run_python
 
-PRODUCTION = {"APP_ENV": "production", "DJANGO_SECRET_KEY": LONG_KEY}
+# With the SMS gateway production also requires (tests/test_sms_settings.py).
+PRODUCTION = {
+    "APP_ENV": "production",
+    "DJANGO_SECRET_KEY": LONG_KEY,
+    "SMS_BACKEND": "http",
+    "SMS_HTTP_URL": "https://sms.example/send",
+}
 
 
 def email_backend(**env: str) -> tuple[int, str, str]:

@@ -9,7 +9,12 @@ import pytest
 
 from tests.test_settings import LONG_KEY, run_python
 
-PRODUCTION = {"APP_ENV": "production", "DJANGO_SECRET_KEY": LONG_KEY}
+# With the mail server production also requires (tests/test_email_settings.py).
+PRODUCTION = {
+    "APP_ENV": "production",
+    "DJANGO_SECRET_KEY": LONG_KEY,
+    "EMAIL_HOST": "smtp.example.com",
+}
 
 
 def sms_backend(**env: str) -> tuple[int, str, str]:
