@@ -277,3 +277,14 @@ def code_email_send(*, owner: User, language: str, now: datetime) -> None:
     email_enqueue(
         code_email_deliver, user_uuid=str(owner.uuid), language=language, now=now, code=code.code
     )
+
+
+@transaction.atomic
+def codes_retire_for_owner(*, owner: User, now: datetime) -> None:
+    """Delete every code of `owner` (their erasure): the rows and strings stay, reserved,
+    and the users who signed up with them keep them as `referred_with_code`; the public
+    lookup stops showing them after commit, cached or not. Call under the owner's
+    CODE_OWNER lock."""
+    codes = ReferralCode.objects.filter(owner=owner)
+    public_codes_invalidate_on_commit(list(codes.values_list("code", flat=True)))
+    codes.filter(deleted_at__isnull=True).update(is_active=False, deleted_at=now)

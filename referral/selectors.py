@@ -131,7 +131,7 @@ def referral_list_for_user(
     """Direct referrals of the user `target_uuid`, for that user, anyone in their upline
     and staff. Raises ReferralsNotFoundError for everyone else (their existence is not
     revealed)."""
-    target = User.objects.filter(uuid=target_uuid).first()
+    target = User.objects.filter(uuid=target_uuid, erased_at__isnull=True).first()
     if target is None:
         raise ReferralsNotFoundError()
     allowed = viewer.is_staff or viewer.pk == target.pk or viewer.pk in target.ancestor_ids

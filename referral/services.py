@@ -4,7 +4,9 @@ Concurrency: every tree is guarded by an advisory lock on its root's id (common.
 Adding a user under a node takes the root's lock shared, so sign-ups into one tree run in
 parallel; moving a whole tree under a new referrer takes its root's lock exclusively and
 the target tree's shared, so no path is read while a move is rewriting it and two moves
-can never close a cycle between them. Locks are always taken in id order.
+can never close a cycle between them. Taking a user out of the tree (erasure) rewrites
+part of one tree and takes that tree's lock exclusively. Locks are always taken in id
+order, and after the code owner's lock (common.locks.CODE_OWNER) where a code is involved.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max, TextField, Value
+from django.db.models import Case, F, Max, TextField, Value, When
 from django.db.models.functions import Concat, Substr
 
 from codes.models import ReferralCode
@@ -48,6 +50,16 @@ def _lock_tree_of(user: User, *, exclusive: set[int]) -> None:
             return
         # The tree was moved under another between the read and the lock: lock that one
         # too and check again (locks are only released at commit).
+
+
+def _lock_whole_tree_of(user: User) -> None:
+    """Lock the tree `user` is in exclusively until its root is stable, re-reading `user`."""
+    while True:
+        root_id = _root_id(user)
+        _lock_trees(exclusive={root_id}, shared=set())
+        user.refresh_from_db(fields=["tree_path", "tree_depth", "referred_by"])
+        if _root_id(user) == root_id:
+            return
 
 
 def referral_position_under(*, referrer: User) -> tuple[str, int]:
@@ -122,3 +134,34 @@ def referrer_set(*, user: User, code_value: str, now: datetime) -> User:
     referral_attach(user=user, code=code, now=now)
     code_count_use(code=code, now=now)  # last: see code_count_use
     return user
+
+
+@transaction.atomic
+def referral_node_remove(*, user: User) -> int:
+    """Take `user` out of the tree for good (erasure): their direct referrals move up to
+    `user`'s referrer, or become roots when `user` is one, each with their whole downline,
+    and `user` is left a root without referrer, code used or referrals. The downline is
+    rewritten by one UPDATE (its paths lose `user`'s segment, its depths one level);
+    returns how many users it moved."""
+    _lock_whole_tree_of(user)
+    old_prefix = user.subtree_prefix
+    moved = User.objects.filter(tree_path__startswith=old_prefix).update(
+        tree_path=Concat(
+            Value(user.tree_path),
+            Substr("tree_path", len(old_prefix) + 1),
+            output_field=TextField(),
+        ),
+        tree_depth=F("tree_depth") - 1,
+        # In the same statement as the paths: the tree-position constraint holds per row.
+        referred_by=Case(
+            When(referred_by=user.pk, then=Value(user.referred_by_id)),
+            default=F("referred_by"),
+            output_field=User._meta.get_field("id"),
+        ),
+    )
+    User.objects.filter(pk=user.pk).update(
+        referred_by=None, referred_with_code=None, referred_at=None, tree_path="/", tree_depth=0
+    )
+    user.referred_by, user.referred_with_code, user.referred_at = None, None, None
+    user.tree_path, user.tree_depth = "/", 0
+    return moved

@@ -96,7 +96,9 @@ def user_sync_page(
 # of 100 over and over, and as an ORM query with a UUID and a datetime built per row and
 # formatted again, a batch cost half again the CPU of a bare Django view (bench/README.md).
 # The database renders UUIDs and dates as the API writes them (common.db). EXPORT_KEYS:
-# the fields of a user the tree service sees, in the seed's order.
+# the fields of a user the tree service sees, in the seed's order. Erased users are not
+# exported: the change queue lists them, and the tree service drops a listed UUID that
+# the export no longer returns.
 EXPORT_KEYS = (
     "uuid",
     "referred_by_uuid",
@@ -114,7 +116,7 @@ _EXPORT_SQL = """
            account.is_active, {date_joined}
     FROM users_user account
     LEFT JOIN users_user referrer ON referrer.id = account.referred_by_id
-    WHERE account.uuid {in_uuids}
+    WHERE account.uuid {in_uuids} AND account.erased_at IS NULL
 """
 # SQLite returns booleans as integers.
 _EXPORT_FIELDS = [
@@ -148,7 +150,7 @@ def _export_rows(uuids: list[UUID]) -> dict[str, dict[str, Any]]:
 
 
 def user_export_get(*, uuid: UUID) -> dict[str, Any]:
-    """A user as the tree service sees it. Raises UserNotFoundError."""
+    """A user as the tree service sees it. Raises UserNotFoundError (erased users too)."""
     found = _export_rows([uuid])
     if not found:
         raise UserNotFoundError()
@@ -156,7 +158,8 @@ def user_export_get(*, uuid: UUID) -> dict[str, Any]:
 
 
 def user_export_batch(*, uuids: list[UUID]) -> list[dict[str, Any]]:
-    """The users of `uuids` that exist, in the order asked, each once; one query."""
+    """The users of `uuids` that exist (erased ones do not), in the order asked, each
+    once; one query."""
     unique = list(dict.fromkeys(uuids))
     found = _export_rows(unique)
     return [found[key] for key in map(str, unique) if key in found]

@@ -39,9 +39,9 @@ from users.services.accounts import (
     user_create,
     user_deactivate,
     user_fields_check_free,
-    user_restore,
     user_update,
 )
+from users.services.lifecycle import user_restore
 
 _CONTACTS = ("email", "username", "phone")
 
@@ -234,7 +234,7 @@ class UserAdmin(DjangoUserAdmin):
             obj.save(update_fields=other)
         if "is_active" in changed:
             if obj.is_active:
-                user_restore(user=obj)
+                user_restore(user=obj, now=timezone.now())
             else:
                 user_deactivate(user=obj)  # also ends the user's refresh tokens
 

@@ -6,7 +6,12 @@ from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.tokens import Token
 
-from users.errors import TokenRevokedError, TokenUserInactiveError, TokenUserNotFoundError
+from users.errors import (
+    TokenEndedError,
+    TokenRevokedError,
+    TokenUserInactiveError,
+    TokenUserNotFoundError,
+)
 from users.models import User
 from users.selectors import token_user_get
 
@@ -22,7 +27,12 @@ class JWTAuthentication(authentication.JWTAuthentication):
     def get_user(self, validated_token: Token) -> User:  # type: ignore[override]
         try:
             return token_user_get(token=validated_token)
-        except (TokenUserNotFoundError, TokenUserInactiveError, TokenRevokedError) as exc:
+        except (
+            TokenUserNotFoundError,
+            TokenUserInactiveError,
+            TokenRevokedError,
+            TokenEndedError,
+        ) as exc:
             # AuthenticationFailed, not the domain error as it is: DRF answers it with the
             # WWW-Authenticate header a 401 needs. simplejwt annotates `detail` as `str`
             # only; a lazy message renders in the request's language.

@@ -93,6 +93,15 @@ class TokenUserInactiveError(DomainError):
     default_detail = _("User is inactive")
 
 
+class TokenEndedError(DomainError):
+    """A token issued before its user's account was last restored: deactivation ended it,
+    and restoring the account does not bring it back. simplejwt's words and code."""
+
+    code = "token_not_valid"
+    status_code = 401
+    default_detail = _("Token is invalid or expired")
+
+
 class TokenRevokedError(DomainError):
     """A token issued before its user's password last changed."""
 

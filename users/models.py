@@ -83,6 +83,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     referred_at = models.DateTimeField(null=True, blank=True)
     tree_path = models.TextField(default="/", editable=False)
     tree_depth = models.PositiveIntegerField(default=0, editable=False)
+    # Set once, by users.services.lifecycle.user_erase: the row is a tombstone from then
+    # on (README, "Erasure"), kept so that codes and `referred_with_code` keep their owner.
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Tokens issued in an earlier second are refused (users.selectors.token_user_get):
+    # restoring a deactivated account does not bring back the tokens deactivation ended.
+    tokens_valid_from = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = UserManager()
 
@@ -100,10 +106,30 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=~models.Q(email="") & ~models.Q(username="") & ~models.Q(phone=""),
                 name="users_user_no_empty_contacts",
             ),
-            # Without either, an account could never sign in again.
+            # Without either, an account could never sign in again; only a tombstone has
+            # neither.
             models.CheckConstraint(
-                condition=models.Q(email__isnull=False) | models.Q(phone__isnull=False),
+                condition=models.Q(email__isnull=False)
+                | models.Q(phone__isnull=False)
+                | models.Q(erased_at__isnull=False),
                 name="users_user_has_email_or_phone",
+            ),
+            # A tombstone holds nothing personal, cannot sign in, and is out of the tree.
+            models.CheckConstraint(
+                condition=models.Q(erased_at__isnull=True)
+                | models.Q(
+                    email__isnull=True,
+                    phone__isnull=True,
+                    username__isnull=True,
+                    first_name="",
+                    last_name="",
+                    middle_name="",
+                    is_active=False,
+                    is_staff=False,
+                    is_superuser=False,
+                    referred_by__isnull=True,
+                ),
+                name="users_user_erased_is_blank",
             ),
             models.CheckConstraint(
                 condition=~models.Q(referred_by=models.F("id")),
@@ -139,6 +165,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email or self.phone or str(self.uuid)
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
 
     @property
     def subtree_prefix(self) -> str:

@@ -13,6 +13,7 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 from codes.models import ReferralCode, code_share_url
 from common.db import select_one
 from users.errors import (
+    TokenEndedError,
     TokenRevokedError,
     TokenUserInactiveError,
     TokenUserNotFoundError,
@@ -107,12 +108,22 @@ def user_get_by_uuid(*, uuid: UUID | str) -> User:
     return User.from_db(connection.alias, _USER_ATTNAMES, row)
 
 
+def user_get(*, uuid: UUID) -> User:
+    """The user with this public id, for staff. Raises UserNotFoundError for no such user,
+    and for an erased one: to the API, an erased user no longer exists."""
+    user = User.objects.filter(uuid=uuid, erased_at__isnull=True).first()
+    if user is None:
+        raise UserNotFoundError()
+    return user
+
+
 def token_user_get(*, token: Token) -> User:
     """The user a token (access or refresh) stands for, if it still may: the user exists,
     is active, and the token was issued since their password last changed (each token
     carries a digest of the password hash: simplejwt's CHECK_REVOKE_TOKEN, applied here
-    to every kind of token). The one check behind authentication, refresh and verify.
-    Raises TokenUserNotFoundError, TokenUserInactiveError, TokenRevokedError."""
+    to every kind of token), and not before the account was last restored. The one check
+    behind authentication, refresh and verify. Raises TokenUserNotFoundError,
+    TokenUserInactiveError, TokenRevokedError, TokenEndedError."""
     try:
         user = user_get_by_uuid(uuid=token.payload.get(api_settings.USER_ID_CLAIM) or "")
     except UserNotFoundError as exc:
@@ -121,7 +132,16 @@ def token_user_get(*, token: Token) -> User:
         raise TokenUserInactiveError()
     if token.payload.get(api_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):
         raise TokenRevokedError()
+    # `iat` is whole seconds, and tokens_valid_from a second's start (user_restore).
+    valid_from = user.tokens_valid_from
+    if valid_from is not None and _issued_at(token) < valid_from.timestamp():
+        raise TokenEndedError()
     return user
+
+
+def _issued_at(token: Token) -> float:
+    issued_at = token.payload.get("iat")
+    return float(issued_at) if isinstance(issued_at, int | float) else float("-inf")
 
 
 def user_profile_get(*, user: User) -> UserProfile:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -29,8 +30,8 @@ from users.services.accounts import (
     user_deactivate,
     user_fields_check_free,
     user_fields_normalize,
-    user_restore,
 )
+from users.services.lifecycle import user_restore
 from users.services.tokens import token_refresh_rotate
 
 pytestmark = pytest.mark.django_db
@@ -111,7 +112,7 @@ class TestUserRestore:
         old_refresh = str(RefreshToken.for_user(user))
         user_deactivate(user=user)
 
-        user_restore(user=user)
+        user_restore(user=user, now=timezone.now())
 
         user.refresh_from_db()
         assert user.is_active
@@ -121,7 +122,7 @@ class TestUserRestore:
 
     def test_refuses_an_active_user(self, user: User) -> None:
         with pytest.raises(UserAlreadyActiveError):
-            user_restore(user=user)
+            user_restore(user=user, now=timezone.now())
 
 
 class TestTokenUserGet:

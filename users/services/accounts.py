@@ -1,4 +1,5 @@
-"""Accounts: sign-up, profile changes, deactivation and restoring.
+"""Accounts: sign-up, profile changes and deactivation (restoring and erasure, the
+staff's part, are users.services.lifecycle).
 
 Every door a user comes in through (the API, phone sign-in, the admin, factories) meets
 the same rules here: how an email, username and phone are stored, that an account keeps
@@ -32,7 +33,7 @@ from users.errors import (
     FieldTakenError,
     PhoneInvalidError,
     PhoneRequiredError,
-    UserAlreadyActiveError,
+    UserNotFoundError,
 )
 from users.models import User
 from users.phones import InvalidPhoneError, phone_normalize
@@ -51,6 +52,7 @@ _UNIQUE_FIELDS = {
     "users_user_phone_unique": "phone",
     "users_user.phone": "phone",
 }
+_ERASED = {"users_user_erased_is_blank": "erased"}
 
 
 def email_check_deliverable(*, email: str) -> None:
@@ -130,6 +132,9 @@ def _save_checking_unique(user: User, **save_kwargs: Any) -> None:
         with transaction.atomic():
             user.save(**save_kwargs)
     except IntegrityError as exc:
+        if violated_constraint(exc, _ERASED) is not None:
+            # Erased while this change was on its way: a tombstone takes no contacts.
+            raise UserNotFoundError() from exc
         field = violated_constraint(exc, _UNIQUE_FIELDS)
         if field is None:
             raise
@@ -231,16 +236,3 @@ def user_deactivate(*, user: User) -> None:
     user.is_active = False
     tokens_revoke_all(user=user)
     codes_invalidate_for_owner(owner=user)
-
-
-@transaction.atomic
-def user_restore(*, user: User) -> User:
-    """Reactivate a deactivated account: it signs in again and its codes work again where
-    still valid; the tokens that deactivation ended stay dead. Raises
-    UserAlreadyActiveError."""
-    locks.advisory_lock(namespace=locks.CODE_OWNER, key=user.pk)
-    if not User.objects.filter(pk=user.pk, is_active=False).update(is_active=True):
-        raise UserAlreadyActiveError()
-    user.is_active = True
-    codes_invalidate_for_owner(owner=user)
-    return user
