@@ -1,4 +1,6 @@
 import logging
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 from django.core.cache import cache
 from django.db import DatabaseError, connection
@@ -7,11 +9,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
+from common.access import Access
 from common.api import error_response
 from common.openapi import ErrorResponse503Serializer
 from common.tasks import tasks_stale
@@ -87,3 +92,36 @@ class HealthcheckView(APIView):
     @extend_schema(operation_id="healthcheck_create", request=None, responses=HEALTH_RESPONSES)
     def post(self, request: Request) -> Response | JsonResponse:
         return self.get(request)
+
+
+class AccessByMethodView(APIView):
+    """A view for one path whose methods serve different callers, each with its own
+    credentials (`/api/users/<uuid>/`: the tree service reads with its X-API-Key, staff
+    erase with a bearer token). `access_by_method` maps a method to its Access; a method
+    not in it (OPTIONS, or one the view does not have) gets the class attributes. HEAD is
+    GET. DRF asks for the authenticators before the request is wrapped, and the schema
+    generator per operation: both know the method by then (`self.request`)."""
+
+    access_by_method: ClassVar[dict[str, Access]] = {}
+
+    def _access(self) -> Access | None:
+        method = (getattr(self.request, "method", None) or "").lower()
+        return self.access_by_method.get("get" if method == "head" else method)
+
+    def get_authenticators(self) -> list[BaseAuthentication]:
+        access = self._access()
+        if access is None:
+            return super().get_authenticators()
+        return [authentication() for authentication in access.authentication]
+
+    def get_permissions(self) -> Sequence[Any]:
+        access = self._access()
+        if access is None:
+            return super().get_permissions()
+        return [permission() for permission in access.permissions]
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        access = self._access()
+        if access is None:
+            return super().get_throttles()
+        return [throttle() for throttle in access.throttles]

@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework_api_key.models import APIKey
 from rest_framework_api_key.permissions import KeyParser
 
+from common.access import Access
 from common.throttles import KeyedThrottle
 
 
@@ -88,6 +89,12 @@ class ApiKeyThrottle(KeyedThrottle):
         if not isinstance(request.auth, APIKey):
             return None
         return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
+
+
+# The tree service's endpoints: the key and nothing else authenticates them.
+API_KEY_ACCESS = Access(
+    authentication=[ApiKeyAuthentication], permissions=[HasApiKey], throttles=[ApiKeyThrottle]
+)
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):

@@ -7,5 +7,6 @@ app_name = "sync"
 urlpatterns = [
     path("user-sync/", views.UserSyncView.as_view(), name="user-sync"),
     path("users/batch/", views.UserExportBatchView.as_view(), name="user-batch"),
-    path("users/<uuid:uuid>/", views.UserExportDetailView.as_view(), name="user-detail"),
+    # users/<uuid>/ (GET: views.UserExportDetailView) is routed by users.urls, whose view
+    # adds the staff's DELETE on that path.
 ]

@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from sync.auth import ApiKeyAuthentication, ApiKeyThrottle, HasApiKey
+from sync.auth import API_KEY_ACCESS
 from sync.selectors import user_export_batch, user_export_get, user_sync_page, user_sync_stream
 from sync.serializers import (
     UserBatchQuerySerializer,
@@ -21,9 +21,9 @@ from sync.serializers import (
 
 
 class ApiKeyView(APIView):
-    authentication_classes = [ApiKeyAuthentication]
-    permission_classes = [HasApiKey]
-    throttle_classes = [ApiKeyThrottle]
+    authentication_classes = list(API_KEY_ACCESS.authentication)
+    permission_classes = list(API_KEY_ACCESS.permissions)
+    throttle_classes = list(API_KEY_ACCESS.throttles)
 
 
 # UUIDs per write: one socket write per UUID would cost more than the whole query.
@@ -73,9 +73,19 @@ class UserSyncView(ApiKeyView):
 
 
 class UserExportDetailView(ApiKeyView):
-    """One user as the tree service sees it; 404 if there is no such user."""
+    """One user as the tree service sees it; 404 if there is no such user (erased users
+    included). Routed by users.views.UserDetailView, which adds the staff's DELETE on
+    the same path."""
 
-    @extend_schema(responses={200: UserExportOutputSerializer})
+    @extend_schema(
+        operation_id="users_retrieve",
+        summary="One user, for the tree service",
+        description=(
+            "One user as the tree service sees it (X-API-Key only; a bearer token is not "
+            "enough). 404 if there is no such user, erased users included."
+        ),
+        responses={200: UserExportOutputSerializer},
+    )
     def get(self, request: Request, uuid: UUID) -> Response:
         return Response(user_export_get(uuid=uuid))
 

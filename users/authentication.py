@@ -1,11 +1,14 @@
 from typing import cast
 
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.tokens import Token
 
+from common.access import Access
+from common.throttles import AnonThrottle, UserThrottle
 from users.errors import (
     TokenEndedError,
     TokenRevokedError,
@@ -46,6 +49,16 @@ def authenticated_user(request: Request) -> User:
     permission class) refuses AnonymousUser before the view runs, and JWTAuthentication
     only ever sets a User: this narrows the type for services, without a runtime check."""
     return cast(User, request.user)
+
+
+# The staff's user administration: a bearer token of a staff user. Anyone else is refused
+# by the permission before the view looks anything up, so a 403 tells nothing about the
+# user asked for.
+STAFF_ACCESS = Access(
+    authentication=[JWTAuthentication],
+    permissions=[IsAdminUser],
+    throttles=[AnonThrottle, UserThrottle],
+)
 
 
 class JWTAuthenticationScheme(SimpleJWTScheme):

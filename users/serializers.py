@@ -234,3 +234,8 @@ class SmsUnavailableErrorResponseSerializer(ErrorResponse503Serializer):
     `service_unavailable` when the database or the cache is down."""
 
     errors = SmsUnavailableErrorSerializer(many=True)
+
+
+class UserRestoreOutputSerializer(serializers.Serializer):
+    uuid = serializers.UUIDField()
+    is_active = serializers.BooleanField()

@@ -7,6 +7,8 @@ app_name = "users"
 urlpatterns = [
     path("users/", views.UserRegisterView.as_view(), name="user-register"),
     path("users/me/", views.UserMeView.as_view(), name="user-me"),
+    path("users/<uuid:uuid>/", views.UserDetailView.as_view(), name="user-detail"),
+    path("users/<uuid:uuid>/restore/", views.UserRestoreView.as_view(), name="user-restore"),
     path("users/set_password/", views.PasswordSetView.as_view(), name="password-set"),
     path("users/reset_password/", views.PasswordResetView.as_view(), name="password-reset"),
     path(

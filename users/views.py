@@ -1,3 +1,5 @@
+from uuid import UUID
+
 from django.utils import timezone, translation
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
@@ -11,8 +13,10 @@ from rest_framework_simplejwt import views as jwt_views
 from codes.errors import INVITE_CODE_ERROR_CODES
 from common.openapi import AutoSchema
 from common.throttles import AnonThrottle, ScopedIPThrottle, UserThrottle
+from common.views import AccessByMethodView
 from referral.errors import TreeTooDeepError
-from users.authentication import authenticated_user
+from sync.views import UserExportDetailView
+from users.authentication import STAFF_ACCESS, authenticated_user
 from users.emails import LinkSite
 from users.errors import (
     PASSWORD_VALIDATOR_CODES,
@@ -22,8 +26,9 @@ from users.errors import (
     PasswordResetTokenInvalidError,
     PhoneCodeInvalidError,
     PhoneRequiredError,
+    UserAlreadyActiveError,
 )
-from users.selectors import user_profile_get
+from users.selectors import user_get, user_profile_get
 from users.serializers import (
     PasswordResetConfirmInputSerializer,
     PasswordResetInputSerializer,
@@ -36,9 +41,11 @@ from users.serializers import (
     TokenLogoutInputSerializer,
     UserProfileOutputSerializer,
     UserRegisterInputSerializer,
+    UserRestoreOutputSerializer,
     UserUpdateInputSerializer,
 )
 from users.services.accounts import user_deactivate, user_register, user_update
+from users.services.lifecycle import user_erase, user_restore
 from users.services.passwords import (
     password_reset_email_send,
     user_reset_password,
@@ -327,3 +334,62 @@ class PhoneTokenCreateView(APIView):
         payload.is_valid(raise_exception=True)
         signed_in = phone_sign_in(now=timezone.now(), **payload.validated_data)
         return Response(PhoneTokenOutputSerializer(signed_in).data)
+
+
+class UserDetailView(AccessByMethodView, UserExportDetailView):
+    """`/api/users/<uuid>/`: the tree service reads a user here with its X-API-Key (GET,
+    sync's export), and staff erase one with a bearer token (DELETE). Each operation
+    takes only its own credentials."""
+
+    access_by_method = {"delete": STAFF_ACCESS}
+
+    @extend_schema(
+        operation_id="users_erase",
+        summary="Erase a user (staff)",
+        description=(
+            "Staff only (a staff user's bearer token; anyone else 403, before any lookup, "
+            "so the answer tells nothing about the user; no token 401). Permanent: the "
+            "user's personal data goes (email, phone, names, username, password, social "
+            "accounts, tokens), their direct referrals are re-attached to the erased "
+            "user's own referrer (or become roots) with their whole downlines, their "
+            "codes stop working at once and their strings stay reserved, and every "
+            "affected user is put on the change queue. Afterwards the user is 404 "
+            "everywhere, here too. 404 for no such user, or one already erased."
+        ),
+        responses={204: None},
+    )
+    def delete(self, request: Request, uuid: UUID) -> Response:
+        user_erase(user=user_get(uuid=uuid), now=timezone.now())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_validation_errors([UserAlreadyActiveError.code], field_name="non_field_errors")
+class UserRestoreView(APIView):
+    """Restore a deactivated user (staff)."""
+
+    authentication_classes = list(STAFF_ACCESS.authentication)
+    permission_classes = list(STAFF_ACCESS.permissions)
+    throttle_classes = list(STAFF_ACCESS.throttles)
+
+    @extend_schema(
+        operation_id="users_restore",
+        summary="Restore a deactivated user (staff)",
+        description=(
+            "Staff only (anyone else 403, before any lookup; no token 401). The user signs "
+            "in again and their codes work again where still valid (not expired, used up "
+            "or deleted); the tokens that deactivation ended stay dead. 400 "
+            "`already_active` for an active user; 404 for no such user, or an erased one."
+        ),
+        request=None,
+        responses={200: UserRestoreOutputSerializer},
+        examples=[
+            OpenApiExample(
+                "Restored",
+                value={"uuid": "0b6c8f5e-2f0a-4c1e-9a51-7d3e4b2a1c90", "is_active": True},
+                response_only=True,
+            )
+        ],
+    )
+    def post(self, request: Request, uuid: UUID) -> Response:
+        user = user_restore(user=user_get(uuid=uuid), now=timezone.now())
+        return Response(UserRestoreOutputSerializer(user).data)
