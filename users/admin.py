@@ -4,7 +4,9 @@ The referral tree (referred_by, referred_with_code, referred_at, tree_path, tree
 read-only here: it is only ever changed by the services that keep the materialized paths
 and the tree service's change queue consistent. Side effects the API performs on a write
 (deactivation ending tokens, cache invalidation, the sign-up code) go through the same
-services from `save_model`.
+services from `save_model`. Restoring and erasing are list actions with a confirmation
+page, calling users.services.lifecycle as the staff API does; an erased user's page is
+read-only (a tombstone takes no data).
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import (
     AdminPasswordChangeForm,
@@ -22,14 +25,17 @@ from django.contrib.auth.forms import (
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.token_blacklist.admin import BlacklistedTokenAdmin
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
 from common.admin import ReadOnlyAdminMixin, domain_errors_as_form_errors
+from common.errors import DomainError
 from users.models import User
 from users.phones import phone_from_search
 from users.selectors import referrals_count_expression
@@ -41,7 +47,7 @@ from users.services.accounts import (
     user_fields_check_free,
     user_update,
 )
-from users.services.lifecycle import user_restore
+from users.services.lifecycle import user_erase, user_restore
 
 _CONTACTS = ("email", "username", "phone")
 
@@ -98,6 +104,23 @@ class UserAdminPasswordChangeForm(AdminPasswordChangeForm):
         return user
 
 
+class ErasedListFilter(admin.SimpleListFilter):
+    title = _("erased")
+    parameter_name = "erased"
+
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[User]
+    ) -> list[tuple[str, Any]]:
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> QuerySet[User]:
+        if self.value() == "yes":
+            return queryset.filter(erased_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(erased_at__isnull=True)
+        return queryset
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     form = UserAdminChangeForm
@@ -132,7 +155,7 @@ class UserAdmin(DjangoUserAdmin):
                 )
             },
         ),
-        (_("Important dates"), {"fields": ("date_joined", "last_login")}),
+        (_("Important dates"), {"fields": ("date_joined", "last_login", "erased_at")}),
     )
     add_fieldsets = (
         (
@@ -159,6 +182,7 @@ class UserAdmin(DjangoUserAdmin):
         "tree_depth",
         "referrals_link",
         "last_login",
+        "erased_at",
     )
     list_display = (
         "email",
@@ -172,7 +196,7 @@ class UserAdmin(DjangoUserAdmin):
         "date_joined",
     )
     list_display_links = ("email", "username", "phone")
-    list_filter = ("is_active", "is_business_user", "is_staff")
+    list_filter = ("is_active", "is_business_user", "is_staff", ErasedListFilter)
     list_select_related = ("referred_by",)
     search_fields = ("email", "phone", "username")
     search_help_text = _("Email, phone or username (partial), or an exact uuid.")
@@ -181,7 +205,7 @@ class UserAdmin(DjangoUserAdmin):
     filter_horizontal = ("groups", "user_permissions")
     # The unfiltered total is a second COUNT(*) over the whole table on every search.
     show_full_result_count = False
-    actions = ("deactivate_selected",)
+    actions = ("deactivate_selected", "restore_selected", "erase_selected")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return super().get_queryset(request).annotate(referral_count=referrals_count_expression())
@@ -212,6 +236,16 @@ class UserAdmin(DjangoUserAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         return False
+
+    def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        if obj is not None and obj.is_erased:
+            return False  # a tombstone: viewable, never edited back to life
+        return super().has_change_permission(request, obj)
+
+    def has_erase_permission(self, request: HttpRequest) -> bool:
+        """Erasure is this admin's deletion: it takes the permission to delete users."""
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.delete_{opts.model_name}")
 
     def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
         if not change:
@@ -261,6 +295,104 @@ class UserAdmin(DjangoUserAdmin):
         for user in users:
             user_deactivate(user=user)
         self.message_user(request, _("Deactivated %(count)d users.") % {"count": len(users)})
+
+    @admin.action(description=_("Restore selected users"), permissions=("change",))
+    def restore_selected(
+        self, request: HttpRequest, queryset: QuerySet[User]
+    ) -> TemplateResponse | None:
+        users = list(queryset.filter(is_active=False, erased_at__isnull=True))
+        if not request.POST.get("post"):
+            return self._confirm(
+                request,
+                users,
+                action="restore_selected",
+                title=_("Restore users"),
+                question=_(
+                    "Restore these deactivated users? They can sign in again and their codes "
+                    "work again where still valid; the tokens deactivation ended stay dead."
+                ),
+                lines=[str(user) for user in users],
+            )
+        now = timezone.now()
+        restored = self._each(request, users, lambda user: user_restore(user=user, now=now))
+        self.message_user(request, _("Restored %(count)d users.") % {"count": restored})
+        return None
+
+    @admin.action(description=_("Erase selected users for good"), permissions=("erase",))
+    def erase_selected(
+        self, request: HttpRequest, queryset: QuerySet[User]
+    ) -> TemplateResponse | None:
+        users = list(queryset.filter(erased_at__isnull=True).select_related("referred_by"))
+        if not request.POST.get("post"):
+            return self._confirm(
+                request,
+                users,
+                action="erase_selected",
+                title=_("Erase users"),
+                question=_(
+                    "Erase these users for good? Their personal data, social accounts and "
+                    "tokens are deleted, their codes stop working, and their direct referrals "
+                    "move up to their referrer with everyone below them. This cannot be "
+                    "undone."
+                ),
+                lines=[self._erasure_line(user) for user in users],
+            )
+        now = timezone.now()
+        erased = self._each(request, users, lambda user: user_erase(user=user, now=now))
+        self.message_user(request, _("Erased %(count)d users.") % {"count": erased})
+        return None
+
+    def _erasure_line(self, user: User) -> str:
+        referrals = getattr(user, "referral_count", 0)
+        if user.referred_by is None:
+            return _("%(user)s: %(count)d direct referrals become roots") % {
+                "user": user,
+                "count": referrals,
+            }
+        return _("%(user)s: %(count)d direct referrals move to %(referrer)s") % {
+            "user": user,
+            "count": referrals,
+            "referrer": user.referred_by,
+        }
+
+    def _confirm(
+        self,
+        request: HttpRequest,
+        users: list[User],
+        *,
+        action: str,
+        title: str | Promise,
+        question: str | Promise,
+        lines: list[str],
+    ) -> TemplateResponse:
+        """A confirmation page like Django's for deleting: the users, what will happen,
+        and a form that posts the action again with `post=yes`."""
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "question": question,
+            "lines": lines,
+            "users": users,
+            "action": action,
+            "opts": self.opts,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/users/user/action_confirmation.html", context)
+
+    def _each(self, request: HttpRequest, users: list[User], act: Any) -> int:
+        """Run `act` on each user in its own transaction (so one user's tree is locked at a
+        time); a user the service refuses (changed meanwhile) is reported and skipped."""
+        done = 0
+        for user in users:
+            try:
+                act(user)
+            except DomainError as exc:
+                self.message_user(request, f"{user}: {exc.detail}", level=messages.WARNING)
+            else:
+                done += 1
+        return done
 
     @admin.display(description=_("referred by"), ordering="referred_by__email")
     def referrer_link(self, obj: User) -> str:
