@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "codes",
     "referral",
     "sync",
+    "social",
 ]
 
 MIDDLEWARE = [

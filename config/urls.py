@@ -11,6 +11,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("", include("codes.urls")),
     path("", include("referral.urls")),
     path("", include("sync.urls")),
+    path("", include("social.urls")),
     path("healthcheck/", HealthcheckView.as_view(), name="healthcheck"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path(

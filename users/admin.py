@@ -16,6 +16,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.options import InlineModelAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import (
     AdminPasswordChangeForm,
@@ -36,6 +37,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
 from common.admin import ReadOnlyAdminMixin, domain_errors_as_form_errors
 from common.errors import DomainError
+from social.admin import SocialAccountInline
 from users.models import User
 from users.phones import phone_from_search
 from users.selectors import referrals_count_expression
@@ -184,6 +186,7 @@ class UserAdmin(DjangoUserAdmin):
         "last_login",
         "erased_at",
     )
+    inlines = (SocialAccountInline,)
     list_display = (
         "email",
         "username",
@@ -209,6 +212,13 @@ class UserAdmin(DjangoUserAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return super().get_queryset(request).annotate(referral_count=referrals_count_expression())
+
+    def get_inlines(self, request: HttpRequest, obj: User | None) -> list[type[InlineModelAdmin]]:
+        # The social accounts inline only shows them (changes go through their own admin):
+        # it has nothing to save, so a form posted without its formset is complete.
+        if request.method not in ("GET", "HEAD"):
+            return []
+        return list(super().get_inlines(request, obj))
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[User], search_term: str

@@ -20,6 +20,8 @@ from codes.errors import CodeTakenError
 from codes.models import ReferralCode
 from codes.services import code_issue
 from referral.selectors import referral_stats, referral_upline
+from social.models import SocialAccount
+from social.services import social_account_link
 from sync.models import UserChange
 from sync.services import api_key_create
 from tests.conftest import client_for
@@ -194,13 +196,15 @@ class TestUserErasePersonalData:
             now,
         )
 
-    def test_deletes_the_tokens(self, user: User, now: datetime) -> None:
+    def test_deletes_social_accounts_and_tokens(self, user: User, now: datetime) -> None:
+        social_account_link(user=user, network="github", link="https://github.com/anna", now=now)
         refresh = RefreshToken.for_user(user)
         refresh.blacklist()
         RefreshToken.for_user(user)
 
         user_erase(user=user, now=now)
 
+        assert not SocialAccount.objects.filter(user=user).exists()
         assert not OutstandingToken.objects.filter(user=user).exists()
         assert not BlacklistedToken.objects.exists()
 

@@ -10,6 +10,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 
+from social.services import social_account_link
 from tests.referral.test_api import invite
 from tests.users.factories import UserFactory
 from users.models import User
@@ -87,6 +88,7 @@ class TestEraseAction:
 
     def test_an_erased_user_s_page_is_read_only(self, admin_client: Client, now: datetime) -> None:
         user = UserFactory.create()
+        social_account_link(user=user, network="vk", link="https://vk.com/anna", now=now)
         user_erase(user=user, now=now)
         url = reverse("admin:users_user_change", args=[user.pk])
 
@@ -131,3 +133,37 @@ class TestRestoreAction:
         response = act(admin_client, "restore_selected", [UserFactory.create()], confirm=False)
 
         assert "None of the selected users can take this action." in response.content.decode()  # type: ignore[attr-defined]
+
+
+class TestSocialAccountsOnTheUserPage:
+    def test_the_user_page_lists_them(
+        self, admin_client: Client, user: User, now: datetime
+    ) -> None:
+        social_account_link(user=user, network="github", link="https://github.com/anna", now=now)
+
+        page = admin_client.get(reverse("admin:users_user_change", args=[user.pk]))
+
+        assert "https://github.com/anna" in page.content.decode()
+
+    def test_the_change_form_still_saves_without_the_inline(
+        self, admin_client: Client, user: User, now: datetime
+    ) -> None:
+        social_account_link(user=user, network="github", link="https://github.com/anna", now=now)
+        url = reverse("admin:users_user_change", args=[user.pk])
+        form = admin_client.get(url).context["adminform"].form
+        data = {
+            k: v
+            for k, v in form.initial.items()
+            if v is not None and k not in ("groups", "user_permissions")
+        }
+        data.update(
+            first_name="Anna",
+            is_active="on",
+            date_joined_0=str(user.date_joined.date()),
+            date_joined_1=user.date_joined.strftime("%H:%M:%S"),
+        )
+
+        response = admin_client.post(url, data)
+
+        assert response.status_code == 302, response.context["adminform"].form.errors
+        assert User.objects.get(pk=user.pk).first_name == "Anna"
