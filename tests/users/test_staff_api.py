@@ -88,6 +88,15 @@ class TestUserErase:
         assert only_error(response)["code"] == "not_found"
 
 
+def test_an_erased_users_referrals_are_not_found_even_for_staff(
+    staff_client: APIClient, user: User, now: datetime
+) -> None:
+    assert staff_client.get(f"/api/users/{user.uuid}/referrals/").status_code == 200
+    user_erase(user=user, now=now)
+
+    assert staff_client.get(f"/api/users/{user.uuid}/referrals/").status_code == 404
+
+
 class TestUserExportOnTheSamePath:
     def test_a_bearer_token_alone_cannot_read_the_export(
         self, staff_client: APIClient, user: User
