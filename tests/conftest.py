@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 from pytest_django import Settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -53,6 +54,14 @@ def _isolated_cache(request: pytest.FixtureRequest, django_db_blocker: Any) -> N
     request.getfixturevalue("django_db_setup")
     with django_db_blocker.unblock():
         cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Django's LocaleMiddleware leaves a request's language active in the thread: after a
+    request in Russian, the next test on this worker would render emails in Russian."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
