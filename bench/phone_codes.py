@@ -7,7 +7,9 @@ Phone number `BASE + i` (+79990000000 + i) gets the code `i mod 10**6`, written 
 digits, for i in [first, first + count): a fresh valid code per request, which the wrk
 script computes the same way. `--accounts` also creates a phone-only account for each
 phone first, so the requests measure a sign-in (`created: false`); without it each
-request creates its account (`created: true`).
+request creates its account (`created: true`). `--first new` starts after every
+benchmark phone from NEW_FROM on that has an account or a code already (the sign-ups of
+an earlier run on the same database). The last line printed is the first i.
 
 The rows are what users.services.phone.phone_code_store writes (its hash function, its
 expiry), bulk-inserted: storing 20,000 codes one transaction at a time would take
@@ -26,11 +28,12 @@ import django
 
 BASE = 79990000000
 BATCH = 2000
+NEW_FROM = 1_000_000  # `--first new` looks from BASE + NEW_FROM on
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--first", type=int, default=0)
+    parser.add_argument("--first", default="0", help="a number, or `new`")
     parser.add_argument("--count", type=int, default=20000)
     parser.add_argument("--accounts", action="store_true")
     args = parser.parse_args()
@@ -47,9 +50,22 @@ def main() -> None:
     from users.models import PhoneCode, User
     from users.services.phone import phone_code_hash
 
+    if args.first == "new":
+        # Same-length strings: their order is the numbers'.
+        taken = [
+            model.objects.filter(phone__gte=f"+{BASE + NEW_FROM}", phone__lt=f"+{BASE + 10**7}")
+            .order_by("-phone")
+            .values_list("phone", flat=True)
+            .first()
+            for model in (User, PhoneCode)
+        ]
+        last = max((int(phone) - BASE for phone in taken if phone), default=NEW_FROM - 1)
+        first = last + 1
+    else:
+        first = int(args.first)
     now = timezone.now()
     expires_at = now + timedelta(seconds=settings.PHONE_CODE_TTL)
-    numbers = range(args.first, args.first + args.count)
+    numbers = range(first, first + args.count)
     for start in range(0, len(numbers), BATCH):
         batch = numbers[start : start + BATCH]
         phones = [f"+{BASE + i}" for i in batch]
@@ -74,7 +90,8 @@ def main() -> None:
                 )
                 for phone, i in zip(phones, batch, strict=True)
             )
-    print(f"{args.count} codes from +{BASE + args.first}, valid until {expires_at:%H:%M:%S} UTC")
+    print(f"{args.count} codes from +{BASE + first}, valid until {expires_at:%H:%M:%S} UTC")
+    print(first)
 
 
 if __name__ == "__main__":

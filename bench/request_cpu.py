@@ -10,11 +10,17 @@ each request (not wall time, so waiting on Postgres is excluded), as user 4037 o
 `seed_demo --users 1000000 --seed 1` (2,380 direct referrals). `--profile` prints a
 cProfile of the first path by CPU time, sorted by cumulative time (SORT=tottime for own
 time).
+
+`/api/auth/phone/token/` is POSTed, each time with the next fresh code that
+bench/phone_codes.py stored, from phone number BENCH_PHONE_FIRST (default 0) on: store
+at least 50 + --requests codes (twice that with --profile).
 """
 
 import argparse
 import cProfile
 import io
+import itertools
+import json
 import os
 import pstats
 import statistics
@@ -24,6 +30,8 @@ import time
 import django
 
 DEFAULT_PATHS = ["/api/users/me/", "/api/referrals/"]
+PHONE_TOKEN_PATH = "/api/auth/phone/token/"
+PHONE_BASE = 79990000000  # bench/phone_codes.py's BASE
 USER_ID = 4037
 
 
@@ -46,10 +54,19 @@ def main() -> None:
     application = get_wsgi_application()
     token = str(RefreshToken.for_user(User.objects.get(pk=args.user)).access_token)
 
+    phone_numbers = itertools.count(int(os.environ.get("BENCH_PHONE_FIRST", "0")))
+
     def request(path: str) -> int:
         route, _, query = path.partition("?")
+        payload = b""
+        if route == PHONE_TOKEN_PATH:  # bench/phone_codes.py: phone BASE + i has code i
+            i = next(phone_numbers)
+            fresh = {"phone": f"+{PHONE_BASE + i}", "code": f"{i % 10**6:06d}"}
+            payload = json.dumps(fresh).encode()
         environ = {
-            "REQUEST_METHOD": "GET",
+            "REQUEST_METHOD": "POST" if payload else "GET",
+            "CONTENT_TYPE": "application/json",
+            "CONTENT_LENGTH": str(len(payload)),
             "PATH_INFO": route,
             "QUERY_STRING": query,
             "SERVER_NAME": "127.0.0.1",
@@ -59,7 +76,7 @@ def main() -> None:
             "HTTP_HOST": "127.0.0.1:8100",
             "HTTP_AUTHORIZATION": f"Bearer {token}",
             "HTTP_X_API_KEY": args.api_key,
-            "wsgi.input": io.BytesIO(b""),
+            "wsgi.input": io.BytesIO(payload),
             "wsgi.url_scheme": "http",
             "wsgi.errors": sys.stderr,
         }

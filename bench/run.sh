@@ -152,12 +152,13 @@ BENCH_EMAIL="$EMAIL" run_wrk jwt_create -s bench/jwt_create.lua "${BASE_URL}/api
 # false), then new phones (created: true), right after a yardstick run of their own.
 section "Phone sign-in codes: ${PHONE_CODES} for accounts, ${PHONE_CODES} for new phones"
 $PY bench/phone_codes.py --first 0 --count "$PHONE_CODES" --accounts
-$PY bench/phone_codes.py --first 1000000 --count "$PHONE_CODES"
+# New phones: after the ones an earlier run on this database signed up (REUSE_DB=1).
+SIGNUP_FIRST="$($PY bench/phone_codes.py --first new --count "$PHONE_CODES" | tail -1)"
 export BENCH_THREADS=2 BENCH_PHONE_COUNT="$PHONE_CODES"
 run_wrk reference_phone -H "Authorization: Bearer ${TOKEN}" "${BASE_URL}/bench/reference/"
 BENCH_PHONE_FIRST=0 run_wrk phone_signin -s bench/phone_token.lua \
   "${BASE_URL}/api/auth/phone/token/"
-BENCH_PHONE_FIRST=1000000 run_wrk phone_signup -s bench/phone_token.lua \
+BENCH_PHONE_FIRST="$SIGNUP_FIRST" run_wrk phone_signup -s bench/phone_token.lua \
   "${BASE_URL}/api/auth/phone/token/"
 
 # The change queue: a key of its own, 100 random users for the batch.
