@@ -82,6 +82,7 @@ section "Machine"
 if [[ "$REUSE_DB" == 1 ]]; then
   [[ -f "$OUT/seed.json" ]] || { echo "REUSE_DB=1 needs $OUT/seed.json" >&2; exit 1; }
   section "Reusing ${DB_NAME} and ${OUT}/seed.json"
+  $PY manage.py migrate --no-input -v 0  # the code may have moved on since it was seeded
 else
   section "Database ${DB_NAME}"
   dropdb -h 127.0.0.1 -U postgres --if-exists "$DB_NAME"
