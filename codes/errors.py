@@ -4,18 +4,21 @@ from common.errors import DomainError, NotFoundError
 
 
 class CodeInvalidError(DomainError):
+    refuses_invite_code = True
     code = "invalid"
     default_detail = _("This referral code is not valid.")
     default_attr = "code"
 
 
 class CodeExpiredError(DomainError):
+    refuses_invite_code = True
     code = "expired"
     default_detail = _("This referral code has expired.")
     default_attr = "code"
 
 
 class CodeUsedUpError(DomainError):
+    refuses_invite_code = True
     code = "used_up"
     default_detail = _("This referral code has reached its maximum number of uses.")
     default_attr = "code"

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from codes.models import CODE_CHARACTERS, CODE_MAX_LENGTH, CUSTOM_CODE_MIN_LENGTH, ReferralCode
+from common import fields
 from common.fields import IntegerInRangeField
 
 # The database column is a 32-bit integer.
@@ -19,7 +20,7 @@ custom_code_validator = RegexValidator(
 
 
 class CodeCreateInputSerializer(serializers.Serializer):
-    code = serializers.CharField(required=False, validators=[custom_code_validator])
+    code = fields.CharField(required=False, validators=[custom_code_validator])
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
     live_days = IntegerInRangeField(
         required=False, min_value=1, max_value=3650, message=_("live_days is from 1 to 3650.")
@@ -46,7 +47,7 @@ class CodeUpdateInputSerializer(serializers.Serializer):
 
 
 class CodeOutputSerializer(serializers.ModelSerializer[ReferralCode]):
-    share_url = serializers.CharField(read_only=True)
+    share_url = fields.CharField(read_only=True)
 
     class Meta:
         model = ReferralCode
@@ -71,11 +72,11 @@ class CodeOutputSerializer(serializers.ModelSerializer[ReferralCode]):
 
 
 class PublicCodeReferrerOutputSerializer(serializers.Serializer):
-    username = serializers.CharField()
+    username = fields.CharField()
 
 
 class PublicCodeOutputSerializer(serializers.Serializer):
-    code = serializers.CharField()
+    code = fields.CharField()
     referrer = serializers.SerializerMethodField()
     expires_at = serializers.DateTimeField(allow_null=True)
 

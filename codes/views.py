@@ -10,6 +10,7 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
+    extend_schema_view,
     inline_serializer,
 )
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
@@ -47,7 +48,30 @@ from common.openapi import ErrorResponse503Serializer
 from common.throttles import AnonThrottle, ScopedIPThrottle, ScopedUserThrottle, UserThrottle
 from users.authentication import authenticated_user
 
+CODE = {
+    "code": "P4X8N2QR",
+    "is_active": True,
+    "expires_at": "2026-03-06T08:51:14+00:00",
+    "max_uses": 100,
+    "uses": 3,
+    "created_at": "2026-02-04T08:51:14+00:00",
+    "share_url": "https://app.example.com/?ref=P4X8N2QR",
+}
 
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="My referral codes",
+        tags=["Referral codes"],
+        examples=[
+            OpenApiExample(
+                "One page",
+                response_only=True,
+                value={"count": 1, "next": None, "previous": None, "results": [CODE]},
+            )
+        ],
+    )
+)
 @extend_validation_errors([CodeTakenError.code], field_name="code", methods=["post"])
 @extend_validation_errors([CodeExpiresInPastError.code], field_name="expires_at", methods=["post"])
 class CodeListCreateView(ListAPIView):
@@ -58,7 +82,21 @@ class CodeListCreateView(ListAPIView):
     def get_queryset(self):
         return code_list_for_owner(owner=authenticated_user(self.request))
 
-    @extend_schema(request=CodeCreateInputSerializer, responses={201: CodeOutputSerializer})
+    @extend_schema(
+        summary="Create my new referral code",
+        tags=["Referral codes"],
+        request=CodeCreateInputSerializer,
+        responses={201: CodeOutputSerializer},
+        examples=[
+            OpenApiExample(
+                "Generated, for 30 days, 100 uses",
+                request_only=True,
+                value={"live_days": 30, "max_uses": 100},
+            ),
+            OpenApiExample("Chosen", request_only=True, value={"code": "ANNA-2026"}),
+            OpenApiExample("The new code", response_only=True, status_codes=["201"], value=CODE),
+        ],
+    )
     def post(self, request: Request) -> Response:
         """Create my new active code (generated unless `code` is given); the previous
         active code is deactivated in the same transaction."""
@@ -83,15 +121,23 @@ class CodeListCreateView(ListAPIView):
 class CodeDetailView(APIView):
     """One of my codes (404 for anyone else's)."""
 
-    @extend_schema(responses={200: CodeOutputSerializer})
+    @extend_schema(
+        summary="One of my codes", tags=["Referral codes"], responses={200: CodeOutputSerializer}
+    )
     def get(self, request: Request, code: str) -> Response:
+        """One of my codes, by its string (any case); 404 for a code that is not mine."""
         return Response(
             CodeOutputSerializer(
                 code_get_for_owner(owner=authenticated_user(request), value=code)
             ).data
         )
 
-    @extend_schema(request=CodeUpdateInputSerializer, responses={200: CodeOutputSerializer})
+    @extend_schema(
+        summary="Change one of my codes",
+        tags=["Referral codes"],
+        request=CodeUpdateInputSerializer,
+        responses={200: CodeOutputSerializer},
+    )
     def patch(self, request: Request, code: str) -> Response:
         """Change expiry, use limit or activity; re-activating deactivates my current code."""
         payload = CodeUpdateInputSerializer(data=request.data, partial=True)
@@ -103,7 +149,7 @@ class CodeDetailView(APIView):
         )
         return Response(CodeOutputSerializer(updated).data)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(summary="Delete one of my codes", tags=["Referral codes"], responses={204: None})
     def delete(self, request: Request, code: str) -> Response:
         """Delete a code: it stops working and its string stays reserved."""
         code_delete(
@@ -121,7 +167,18 @@ class PublicCodeDetailView(APIView):
     throttle_classes = [AnonThrottle, ScopedIPThrottle]
     throttle_scope = "code_lookup"
 
-    @extend_schema(responses={200: PublicCodeOutputSerializer})
+    @extend_schema(
+        summary="Look up an invite code (public)",
+        tags=["Referral codes"],
+        responses={200: PublicCodeOutputSerializer},
+        examples=[
+            OpenApiExample(
+                "A code a sign-up would accept",
+                response_only=True,
+                value={"code": "K7Q2M9XD", "referrer": {"username": "ivan"}, "expires_at": None},
+            )
+        ],
+    )
     def get(self, request: Request, code: str) -> Response:
         return Response(
             PublicCodeOutputSerializer(code_public_get(value=code, now=timezone.now())).data
@@ -144,7 +201,7 @@ class ShareLinkView(APIView):
     @extend_schema(
         operation_id="share_link_follow",
         summary="Follow a share link",
-        tags=["share links"],
+        tags=["Share links"],
         responses={
             (302, "text/html"): OpenApiResponse(
                 description="To the landing page, with `ref=<CODE>` for a usable code."
@@ -210,6 +267,7 @@ class CodeSendEmailView(APIView):
     @extend_schema(
         operation_id="codes_send_email",
         summary="Email me my active code",
+        tags=["Referral codes"],
         request=None,
         responses={
             202: inline_serializer("CodeSendEmailOutput", {"detail": serializers.CharField()}),

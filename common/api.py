@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
@@ -25,6 +26,8 @@ from rest_framework.fields import get_error_detail
 from rest_framework.settings import api_settings
 
 from common.errors import DomainError, RetryLaterError
+from common.logging import dependency_failures
+from common.metrics import code_refusal_count
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -43,9 +46,15 @@ class BadRequest(exceptions.APIException):
 
 
 class ServiceUnavailable(exceptions.APIException):
+    """Postgres or Redis unreachable or too slow (`dependency`: database, cache)."""
+
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = _("A service this request depends on is unavailable.")
     default_code = "service_unavailable"
+
+    def __init__(self, *, dependency: str) -> None:
+        super().__init__()
+        self.dependency = dependency
 
 
 def domain_error_to_api_exception(exc: DomainError) -> exceptions.APIException:
@@ -83,6 +92,8 @@ class ExceptionHandler(BaseExceptionHandler):
 
     def convert_known_exceptions(self, exc: Exception) -> Exception:
         if isinstance(exc, DomainError):
+            if exc.refuses_invite_code:
+                code_refusal_count(reason=exc.code)
             return domain_error_to_api_exception(exc)
         if isinstance(exc, DjangoValidationError):
             return exceptions.ValidationError(detail=get_error_detail(exc))
@@ -95,13 +106,20 @@ class ExceptionHandler(BaseExceptionHandler):
         wait = getattr(exc, "wait", None)  # DRF's Throttled sets it; its stubs omit it
         if isinstance(exc, exceptions.Throttled) and wait is not None:
             return ThrottledError(wait)
-        if isinstance(
-            exc, OperationalError | InterfaceError | RedisConnectionError | RedisTimeoutError
-        ):
-            # Postgres or Redis unreachable: the client may retry; the error is logged by
-            # report_exception like any 5xx.
-            return ServiceUnavailable()
+        if isinstance(exc, OperationalError | InterfaceError):
+            return ServiceUnavailable(dependency="database")  # the client may retry
+        if isinstance(exc, RedisConnectionError | RedisTimeoutError):
+            return ServiceUnavailable(dependency="cache")
         return super().convert_known_exceptions(exc)
+
+    def report_exception(self, exc: exceptions.APIException, response: Any) -> None:
+        """A dependency's outage is logged once per interval for all the requests that
+        meet it (common.logging.dependency_failures), not with a traceback each."""
+        if isinstance(exc, ServiceUnavailable):
+            dependency_failures.record(kind=exc.dependency, error=self.exc, now=time.monotonic())
+            response._has_been_logged = True  # Django's own error line for the 503, too
+            return
+        super().report_exception(exc, response)
 
 
 class ExceptionFormatter(BaseExceptionFormatter):
@@ -160,12 +178,30 @@ class PageNumberPagination(pagination.PageNumberPagination):
             parameter["schema"].update(bounds.get(parameter["name"], {}))
         return parameters
 
+    def get_page_size(self, request: Any) -> int | None:
+        """`page_size` from 1 to 100 (default 20); anything else is 400 `invalid` on it,
+        where DRF would quietly clamp or fall back to the default."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if not raw:
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= self.max_page_size:
+            raise exceptions.ValidationError(
+                {
+                    self.page_size_query_param: [
+                        exceptions.ErrorDetail(
+                            str(_("page_size is a whole number from 1 to 100.")), code="invalid"
+                        )
+                    ]
+                }
+            )
+        return int(raw)
+
     def get_page_number(self, request: Any, paginator: Any) -> str | int:
         # A malformed page is bad input (400 on `page`); a page past the end stays 404.
         page = super().get_page_number(request, paginator)
         if page in self.last_page_strings:
             return page
-        if not str(page).isdigit() or int(page) < 1:
+        if not (str(page).isascii() and str(page).isdigit()) or int(page) < 1:
             raise exceptions.ValidationError(
                 {
                     "page": [

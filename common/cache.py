@@ -24,6 +24,8 @@ from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.db import connections, models, router, transaction
 from django.utils import timezone
 
+from common.metrics import CacheMetricsMixin
+
 
 class ReusingRedisCacheClient(RedisCacheClient):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -83,7 +85,9 @@ return {current, redis.call('GET', KEYS[2])}
 """
 
 
-class ReusingRedisCache(RedisCache):
+class ReusingRedisCache(CacheMetricsMixin, RedisCache):
+    metrics_backend = "redis"
+
     def __init__(self, server: Any, params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = ReusingRedisCacheClient
@@ -113,13 +117,15 @@ def count_in_window(cache: Any, key: str, previous_key: str, timeout: int) -> tu
     return current, cache.get(previous_key, 0)
 
 
-class AtomicDatabaseCache(DatabaseCache):
+class AtomicDatabaseCache(CacheMetricsMixin, DatabaseCache):
     """Django's database cache with an `incr` that is atomic and keeps the entry's expiry.
 
     Django's own is a `get` then a `set`: two workers incrementing at once both write the
     same count, and the `set` resets the expiry to the default timeout, which would end an
     hourly throttle window after five minutes.
     """
+
+    metrics_backend = "database"
 
     def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
         key = self.make_and_validate_key(key, version=version)

@@ -1,12 +1,13 @@
 import json
 import re
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, connection, connections
 from django.db.models import Field
 from rest_framework.settings import api_settings
 
@@ -169,3 +170,28 @@ def commit_without_waiting_for_disk() -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+@contextmanager
+def statement_timeout(milliseconds: int) -> Iterator[None]:
+    """Within the block, a statement on the default connection may run `milliseconds`
+    (0: no limit) instead of DJANGO_DB_STATEMENT_TIMEOUT_MS. For work that is long by
+    nature: the change-queue export, the commands that rewrite large tables. Postgres
+    only; elsewhere the block just runs."""
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor != "postgresql":
+        yield
+        return
+    db.ensure_connection()
+    with db.cursor() as cursor:
+        cursor.execute("SELECT set_config('statement_timeout', %s, false)", [str(milliseconds)])
+    try:
+        yield
+    finally:
+        try:
+            if db.connection is not None and not db.connection.closed:
+                with db.cursor() as cursor:
+                    cursor.execute("RESET statement_timeout")  # the connection's own limit
+        except DatabaseError:
+            # In a failed transaction: a connection left with the long limit is not reused.
+            db.close()

@@ -15,12 +15,15 @@ class DomainError(Exception):
     `attr` the request field it concerns (None for the request as a whole). The same
     failure can concern different fields on different endpoints (an invite code is
     `referral_code` at sign-up and `code` on `/me/referrer/`): `for_field` re-targets it.
+    A failure that refuses an invite code sets `refuses_invite_code`: the answer is
+    counted by its code (common.metrics).
     """
 
     code: str = "invalid"
     status_code: int = 400
     default_detail: str | Promise = _("Invalid input.")
     default_attr: str | None = None
+    refuses_invite_code: bool = False
 
     def __init__(self, detail: str | Promise | None = None, *, attr: str | None = None) -> None:
         self.detail = detail if detail is not None else self.default_detail

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.fields import empty
 
@@ -29,3 +30,23 @@ class IntegerInRangeField(serializers.IntegerField):
             if not isinstance(codes, list) or _OUT_OF_RANGE_CODES.isdisjoint(codes):
                 raise  # required, null: DRF's own
             raise serializers.ValidationError(str(self.message), code="invalid") from exc
+
+
+class StrictStringMixin:
+    """Refuses anything but a JSON string (`invalid`): DRF's string fields turn a number
+    into its text, so `{"middle_name": 0}` would store "0" where the schema says string."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid")  # type: ignore[attr-defined]
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class CharField(StrictStringMixin, serializers.CharField):
+    """The project's string field for request bodies (StrictStringMixin)."""
+
+    default_error_messages = {"invalid": _("Not a valid string.")}
+
+
+class EmailField(StrictStringMixin, serializers.EmailField):
+    """The project's email field for request bodies (StrictStringMixin)."""

@@ -44,7 +44,9 @@ class AutoSchema(BaseAutoSchema):
         if self.method == "GET" and isinstance(
             self._get_paginator(), pagination.PageNumberPagination
         ):
-            codes.setdefault("page", set()).add("invalid")  # common.api.PageNumberPagination
+            # common.api.PageNumberPagination
+            codes.setdefault("page", set()).add("invalid")
+            codes.setdefault("page_size", set()).add("invalid")
         for name, extra in super()._get_extra_validation_errors().items():
             codes.setdefault(name, set()).update(extra)
         return codes

@@ -1,4 +1,5 @@
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -18,10 +19,9 @@ from rest_framework.views import APIView
 
 from common.access import Access
 from common.api import error_response
+from common.logging import dependency_failures
 from common.openapi import ErrorResponse503Serializer
 from common.tasks import tasks_stale
-
-logger = logging.getLogger(__name__)
 
 
 def _database_ok() -> bool:
@@ -29,8 +29,8 @@ def _database_ok() -> bool:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         return True
-    except DatabaseError:
-        logger.exception("Health check: database unreachable")
+    except DatabaseError as exc:
+        dependency_failures.record(kind="database", error=exc, now=time.monotonic())
         return False
 
 
@@ -38,11 +38,12 @@ def _cache_ok() -> bool:
     try:
         cache.set("healthcheck", "ok", timeout=10)
         return cache.get("healthcheck") == "ok"
-    except Exception:  # any backend's transport error; logged and reported as down
-        logger.exception("Health check: cache unreachable")
+    except Exception as exc:  # any backend's transport error; logged and reported as down
+        dependency_failures.record(kind="cache", error=exc, now=time.monotonic())
         return False
 
 
+CHECKS = {"database": _database_ok, "cache": _cache_ok}
 CHECK_NAMES = {"database": _("database"), "cache": _("cache")}
 
 HEALTH_RESPONSES = {
@@ -67,17 +68,22 @@ class HealthcheckView(APIView):
     authentication_classes: list[type] = []
     throttle_classes: list[type] = []
 
-    @extend_schema(responses=HEALTH_RESPONSES)
+    @extend_schema(
+        summary="Health of the service and its dependencies",
+        tags=["Operations"],
+        responses=HEALTH_RESPONSES,
+    )
     def get(self, request: Request) -> Response | JsonResponse:
-        checks = {"database": _database_ok(), "cache": _cache_ok()}
-        failing = [name for name, ok in checks.items() if not ok]
-        if failing:
-            return error_response(
-                status_code=503,
-                code="unavailable",
-                detail=_("The %(check)s is unreachable.") % {"check": CHECK_NAMES[failing[0]]},
-                attr=failing[0],
-            )
+        # In order, up to the first that fails: a hung database would otherwise be waited
+        # for again by the database cache's check.
+        for name, check in CHECKS.items():
+            if not check():
+                return error_response(
+                    status_code=503,
+                    code="unavailable",
+                    detail=_("The %(check)s is unreachable.") % {"check": CHECK_NAMES[name]},
+                    attr=name,
+                )
         if tasks_stale(now=timezone.now()):
             return error_response(
                 status_code=503,
@@ -86,10 +92,16 @@ class HealthcheckView(APIView):
                 attr="tasks",
             )
         return Response(
-            {"status": "ok", "checks": {**{name: "ok" for name in checks}, "tasks": "ok"}}
+            {"status": "ok", "checks": {**{name: "ok" for name in CHECKS}, "tasks": "ok"}}
         )
 
-    @extend_schema(operation_id="healthcheck_create", request=None, responses=HEALTH_RESPONSES)
+    @extend_schema(
+        operation_id="healthcheck_create",
+        summary="Health, for probes that can only POST",
+        tags=["Operations"],
+        request=None,
+        responses=HEALTH_RESPONSES,
+    )
     def post(self, request: Request) -> Response | JsonResponse:
         return self.get(request)
 

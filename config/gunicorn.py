@@ -107,3 +107,7 @@ def _request_id(response_headers: list[tuple[str, str]], environ: dict[str, Any]
 
 
 logger_class = JsonLogger
+
+# prometheus_client's multiprocess mode (/metrics adds up every worker): the metrics folder
+# emptied, or made, before the first worker starts, and each ended worker forgotten.
+from common.gunicorn_hooks import child_exit, on_starting  # noqa: E402, F401

@@ -13,6 +13,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from common.logging import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -48,6 +50,11 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", d
 # Strict-Transport-Security, once the site is served over HTTPS for good: browsers then
 # refuse plain HTTP to it for this many seconds, which cannot be taken back early.
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0)
+# TLS ends at the proxy in front of nginx, which is where plain HTTP is redirected; this
+# turns on Django's own redirect as well (it trusts X-Forwarded-Proto, below). The
+# healthcheck and /metrics stay reachable over plain HTTP from inside the network.
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
+SECURE_REDIRECT_EXEMPT = [r"^api/healthcheck/$", r"^metrics$"]
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 # Behind nginx the original scheme arrives in X-Forwarded-Proto.
@@ -69,6 +76,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "drf_standardized_errors",
     "rest_framework_api_key",
+    "django_guid",
+    "corsheaders",
+    "django_prometheus",
     # Before django_tasks_db: its `db_worker` is common's (management/commands).
     "common",
     "django_tasks",
@@ -81,6 +91,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: the request id and the access log line cover every answer, errors from
+    # the middleware below included (a 413, a 404 outside DRF, a 500).
+    "common.middleware.RequestLogMiddleware",
+    "django_guid.middleware.guid_middleware",
+    "common.metrics.RequestMetricsMiddleware",
+    # Before anything that may answer on its own (CommonMiddleware, WhiteNoise).
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -115,7 +132,23 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
+# A database that stops answering must not hold requests (and gunicorn's workers) for
+# as long as it hangs: connecting gives up after DJANGO_DB_CONNECT_TIMEOUT seconds, a
+# statement after DJANGO_DB_STATEMENT_TIMEOUT_MS (0: no limit), cancelled by Postgres;
+# a reused connection that no longer answers fails its check within a connect timeout
+# (common.postgres). Longer work sets its own limit (common.db.statement_timeout): the
+# change-queue export, and the management commands that rewrite large tables.
+DATABASE_CONNECT_TIMEOUT = env.int("DJANGO_DB_CONNECT_TIMEOUT", default=3)
+DATABASE_STATEMENT_TIMEOUT_MS = env.int("DJANGO_DB_STATEMENT_TIMEOUT_MS", default=5000)
+DATABASE_COMMAND_STATEMENT_TIMEOUT_MS = env.int(
+    "DJANGO_DB_COMMAND_STATEMENT_TIMEOUT_MS", default=60 * 60 * 1000
+)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # django-prometheus' wrapper of the same engine counts queries and their latency.
+    DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.sqlite3"
+    # Django's default test database for SQLite, said out loud: pytest-django recognises
+    # only the stock engine's name, and would give each worker a file named after ours.
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
     # Several gunicorn workers share the file: WAL lets readers run beside the writer, and
     # IMMEDIATE transactions take the write lock up front instead of failing half-way.
     DATABASES["default"]["OPTIONS"] = {
@@ -124,6 +157,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 else:
+    # Postgres, with query metrics and the timeouts above.
+    DATABASES["default"]["ENGINE"] = "common.postgres"
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = DATABASE_CONNECT_TIMEOUT
+    if DATABASE_STATEMENT_TIMEOUT_MS:
+        # Behind PgBouncer, add `options` to its ignore_startup_parameters, or set the
+        # limit on the database role instead and this to 0.
+        DATABASES["default"]["OPTIONS"]["options"] = (
+            f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}"
+        )
     # Persistent connections: opening one per request makes the API several times slower.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=600)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -145,6 +187,8 @@ if REDIS_URL:
         "default": {
             "BACKEND": "common.cache.ReusingRedisCache",
             "LOCATION": REDIS_URL,
+            # A Redis that stops answering fails the request (503) after 2 s, never
+            # retried (redis-py's pools retry nothing unless asked).
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
@@ -171,6 +215,12 @@ SILENCED_SYSTEM_CHECKS = [
     # SQLite builds users_user_downline_idx without its INCLUDE column; Postgres uses it.
     "models.W040",
 ]
+# check --deploy: HTTPS is the proxy's in front (README), and the two knobs below are the
+# operator's to turn on once it is final; Django's warnings would only repeat that.
+if not SECURE_HSTS_SECONDS:
+    SILENCED_SYSTEM_CHECKS.append("security.W004")
+if not SECURE_SSL_REDIRECT:
+    SILENCED_SYSTEM_CHECKS.append("security.W008")
 PASSWORD_HASHERS = [
     "common.hashers.Argon2idOwaspHasher",
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -308,6 +358,8 @@ API_KEY_CUSTOM_HEADER = "HTTP_X_API_KEY"  # djangorestframework-api-key reads X-
 # A verified key is remembered this long (and forgotten at once when revoked or changed).
 SYNC_API_KEY_CACHE_SECONDS = env.int("SYNC_API_KEY_CACHE_SECONDS", default=60)
 SYNC_EXPORT_CHUNK_SIZE = env.int("SYNC_EXPORT_CHUNK_SIZE", default=5000)
+# The export reads the whole queue (a million users: a few seconds), past a request's limit.
+SYNC_EXPORT_STATEMENT_TIMEOUT_MS = env.int("SYNC_EXPORT_STATEMENT_TIMEOUT_MS", default=60_000)
 
 # --- DRF ------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -377,6 +429,7 @@ SIMPLE_JWT = {
     "USER_ID_CLAIM": "user_id",
     # Tokens carry a digest of the password hash: changing the password ends them all.
     "CHECK_REVOKE_TOKEN": True,
+    "TOKEN_OBTAIN_SERIALIZER": "users.serializers.TokenCreateInputSerializer",
     "TOKEN_REFRESH_SERIALIZER": "users.tokens.TokenRefreshInputSerializer",
     "TOKEN_VERIFY_SERIALIZER": "users.tokens.TokenVerifyInputSerializer",
 }
@@ -400,9 +453,50 @@ PASSWORD_RESET_EMAIL_INTERVAL = env.int("PASSWORD_RESET_EMAIL_INTERVAL", default
 _ERROR_ENUMS = "drf_standardized_errors.openapi_serializers"
 SPECTACULAR_SETTINGS = {
     "TITLE": "Referral service API",
-    "DESCRIPTION": "Accounts, referral codes, the referral tree and its change queue.",
+    "DESCRIPTION": (
+        "Accounts, referral codes, the referral tree and its change queue.\n\n"
+        "Bodies are JSON. Clients authenticate with `Authorization: Bearer <access>` (from "
+        "`POST /api/auth/jwt/create/`); the tree service with `X-API-Key`. Every error, on "
+        'every path, has one shape: `{"type", "errors": [{"code", "detail", '
+        '"attr"}]}`, with a stable machine `code`, `detail` in English or Russian '
+        "(`Accept-Language`) and the field in `attr` (null for the request as a whole). "
+        "Lists are paged with `page` and `page_size` (20 by default, at most 100). Every "
+        "answer carries `X-Request-ID`: quote it when reporting a problem."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "TAGS": [
+        {
+            "name": "Accounts",
+            "description": "Sign-up, the signed-in user's profile, passwords and their reset.",
+        },
+        {
+            "name": "Authentication",
+            "description": "JWT: an access token (15 minutes) for `Authorization: Bearer`, "
+            "a refresh token (7 days) to get new ones; each refresh token works once.",
+        },
+        {
+            "name": "Referral codes",
+            "description": "A user's codes (one active at a time) and the public lookup a "
+            "sign-up page uses to show who invited the visitor.",
+        },
+        {
+            "name": "Referrals",
+            "description": "The referral tree around the signed-in user: direct referrals, "
+            "the downline by level, counts and the upline; entering an invite code later.",
+        },
+        {
+            "name": "Change queue",
+            "description": "For the tree service (`X-API-Key`): which users changed since a "
+            "time, and those users as it sees them.",
+        },
+        {
+            "name": "Share links",
+            "description": "The links users share (`share_url`): each visit is counted and "
+            "sent on to the sign-up page with the code.",
+        },
+        {"name": "Operations", "description": "Health of the service and its dependencies."},
+    ],
     "SCHEMA_PATH_PREFIX": r"/api/",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -427,25 +521,34 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# --- Logging --------------------------------------------------------------------------
-LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {
-            "()": "common.logging.KeyValueFormatter",
-            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
-        }
-    },
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
-        "discard": {"class": "logging.NullHandler"},  # no handler at all: stderr anyway
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        # Scanners send any Host to a public address; each refusal would log a traceback.
-        # They are still answered 400 (and show in nginx's access log).
-        "django.security.DisallowedHost": {"handlers": ["discard"], "propagate": False},
-    },
+# --- Request ids, CORS, metrics ---------------------------------------------------
+# django-guid: X-Request-ID in, out and on every log line (common.middleware keeps only
+# ids of safe characters; a missing or refused one is generated as 32 hex digits).
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "VALIDATE_GUID": False,
+    "RETURN_HEADER": True,
+    "EXPOSE_HEADER": False,  # CORS_EXPOSE_HEADERS says it, beside Retry-After
+    "UUID_LENGTH": 32,
 }
+# Web clients on these origins may call the API from a browser. Bearer tokens travel in
+# a header, never in cookies, so no credentials are allowed (and no wildcard is needed).
+CORS_ALLOWED_ORIGINS = env.list("DJANGO_CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_HEADERS = ["authorization", "content-type", "accept-language", "x-request-id"]
+CORS_EXPOSE_HEADERS = ["x-request-id", "retry-after"]
+CORS_ALLOW_CREDENTIALS = False
+# prometheus_client's multiprocess mode: every gunicorn worker writes its samples to
+# files here and /metrics adds them up (common.metrics). Empty: one process, in memory.
+# gunicorn's on_starting hook (common.gunicorn_hooks) empties it, or makes one when unset.
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
+
+# --- Logging --------------------------------------------------------------------------
+# JSON lines on stdout, and in LOG_FILE too when set (reopened when logrotate moves it),
+# personal data masked (common.logging).
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOG_FILE = env.str("LOG_FILE", default="")
+# An outage of the database or the cache is logged once per this many seconds, with the
+# number of failed requests since, not with a traceback per request.
+LOG_DEPENDENCY_FAILURE_SECONDS = env.int("LOG_DEPENDENCY_FAILURE_SECONDS", default=10)
+LOGGING = logging_config(level=LOG_LEVEL, file=LOG_FILE)

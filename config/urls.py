@@ -1,9 +1,11 @@
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from codes.views import InviteLandingView, ShareLinkView
 from common import api
+from common.docs import RedocView, redoc_bundle
+from common.metrics import metrics_view
 from common.views import HealthcheckView
 
 api_patterns: list[URLPattern | URLResolver] = [
@@ -17,7 +19,8 @@ api_patterns: list[URLPattern | URLResolver] = [
     path(
         "schema/swagger-ui/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"
     ),
-    path("schema/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("schema/redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
+    path("schema/redoc/redoc.standalone.js", redoc_bundle, name="redoc-bundle"),
     # Unknown paths under /api/ answer in the error envelope too, in DEBUG as well.
     re_path(r"^.*$", api.not_found),
 ]
@@ -27,6 +30,7 @@ urlpatterns = [
     path("r/<str:code>/", ShareLinkView.as_view(), name="share-link"),
     path("invite/", InviteLandingView.as_view(), name="invite-landing"),
     path("api/", include(api_patterns)),
+    path("metrics", metrics_view, name="metrics"),
 ]
 
 handler400 = "common.api.bad_request"

@@ -4,24 +4,28 @@ from common.errors import DomainError, NotFoundError
 
 
 class AlreadyReferredError(DomainError):
+    refuses_invite_code = True
     code = "already_referred"
     default_detail = _("You already have a referrer; it cannot be changed.")
     default_attr = "code"
 
 
 class OwnCodeError(DomainError):
+    refuses_invite_code = True
     code = "own_code"
     default_detail = _("You cannot use your own referral code.")
     default_attr = "code"
 
 
 class ReferralCycleError(DomainError):
+    refuses_invite_code = True
     code = "cycle"
     default_detail = _("The owner of this code is in your own downline.")
     default_attr = "code"
 
 
 class TreeTooDeepError(DomainError):
+    refuses_invite_code = True
     code = "too_deep"
     default_detail = _("The referral chain would become deeper than this service allows.")
     default_attr = "code"

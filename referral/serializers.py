@@ -3,6 +3,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from common import fields
 from common.fields import IntegerInRangeField
 from common.formats import format_datetime
 from users.models import User
@@ -10,13 +11,13 @@ from users.models import User
 
 class ReferralOutputSerializer(serializers.Serializer):
     uuid = serializers.UUIDField()
-    username = serializers.CharField(help_text='"" when the user has none.')
-    email = serializers.CharField(help_text='"" when the user has none.')
-    phone = serializers.CharField(help_text='E.164; "" when the user has none.')
-    first_name = serializers.CharField()
-    last_name = serializers.CharField()
+    username = fields.CharField(help_text='"" when the user has none.')
+    email = fields.CharField(help_text='"" when the user has none.')
+    phone = fields.CharField(help_text='E.164; "" when the user has none.')
+    first_name = fields.CharField()
+    last_name = fields.CharField()
     date_joined = serializers.DateTimeField()
-    code = serializers.CharField(help_text='The invite code the user signed up with, or "".')
+    code = fields.CharField(help_text='The invite code the user signed up with, or "".')
 
     def to_representation(self, referral: dict[str, Any]) -> dict[str, Any]:
         # The fields above are the documented shape; a page of rows rendered through them
@@ -36,7 +37,7 @@ class ReferralOutputSerializer(serializers.Serializer):
 
 
 class ReferralListQuerySerializer(serializers.Serializer):
-    search = serializers.CharField(
+    search = fields.CharField(
         required=False,
         allow_blank=True,
         max_length=150,
@@ -80,15 +81,15 @@ class ReferralStatsOutputSerializer(serializers.Serializer):
 
 class UplineOutputSerializer(serializers.Serializer):
     uuid = serializers.UUIDField()
-    username = serializers.CharField()
+    username = fields.CharField()
     level = serializers.IntegerField()
 
 
 class ReferrerSetInputSerializer(serializers.Serializer):
-    code = serializers.CharField()  # a string no code can match is `invalid` (codes.selectors)
+    code = fields.CharField()  # a string no code can match is `invalid` (codes.selectors)
 
 
 class ReferrerSetOutputSerializer(serializers.Serializer):
     user = serializers.UUIDField(source="uuid")
     referrer = serializers.UUIDField(source="referred_by.uuid")
-    code = serializers.CharField(source="referred_with_code.code")
+    code = fields.CharField(source="referred_with_code.code")

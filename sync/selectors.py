@@ -14,6 +14,7 @@ the `since` of the next poll.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -28,6 +29,7 @@ from common import locks
 from common.db import (
     datetime_text_sql,
     select_rows,
+    statement_timeout,
     uuid_in_sql,
     uuid_list_param,
     uuid_text_sql,
@@ -60,19 +62,21 @@ def user_sync_stream(*, since: datetime | None) -> Iterator[str]:
     """Each user changed at or after `since` (all when None), once, by latest change, as
     UUID strings. Read through a server-side cursor in chunks: memory stays flat for any
     queue size. Postgres renders the UUIDs as text, which keeps Python's per-row work to
-    a minimum (a million rows in about the time of the query itself)."""
-    commit_barrier()
-    changes = _latest_changes(since=since)
-    chunk_size = settings.SYNC_EXPORT_CHUNK_SIZE
-    if connection.vendor != "postgresql":
-        # SQLite keeps UUIDs as bare hex: let Django convert them.
-        for user_uuid in changes.values_list("user_uuid", flat=True).iterator(
-            chunk_size=chunk_size
-        ):
-            yield str(user_uuid)
-        return
-    uuids = changes.annotate(uuid_text=Cast("user_uuid", output_field=TextField()))
-    yield from uuids.values_list("uuid_text", flat=True).iterator(chunk_size=chunk_size)
+    a minimum (a million rows in about the time of the query itself). Its statements may
+    run SYNC_EXPORT_STATEMENT_TIMEOUT_MS, more than a request's."""
+    with statement_timeout(settings.SYNC_EXPORT_STATEMENT_TIMEOUT_MS):
+        commit_barrier()
+        changes = _latest_changes(since=since)
+        chunk_size = settings.SYNC_EXPORT_CHUNK_SIZE
+        if connection.vendor != "postgresql":
+            # SQLite keeps UUIDs as bare hex: let Django convert them.
+            for user_uuid in changes.values_list("user_uuid", flat=True).iterator(
+                chunk_size=chunk_size
+            ):
+                yield str(user_uuid)
+            return
+        uuids = changes.annotate(uuid_text=Cast("user_uuid", output_field=TextField()))
+        yield from uuids.values_list("uuid_text", flat=True).iterator(chunk_size=chunk_size)
 
 
 def user_sync_page(
@@ -163,3 +167,34 @@ def user_export_batch(*, uuids: list[UUID]) -> list[dict[str, Any]]:
     unique = list(dict.fromkeys(uuids))
     found = _export_rows(unique)
     return [found[key] for key in map(str, unique) if key in found]
+
+
+@dataclass(frozen=True)
+class ChangeQueueStats:
+    rows: int | None  # an estimate; None when the database has none yet
+    oldest_at: datetime | None
+    newest_at: datetime | None
+
+
+def change_queue_stats() -> ChangeQueueStats:
+    """The queue's size and both ends, at the same small cost on any size: the size is
+    Postgres' estimate as of its last ANALYZE (autovacuum keeps it near; no COUNT(*)), an
+    upper bound from the ids on SQLite; the ends are one index lookup each."""
+    ends = UserChange.objects.order_by("queued_at").values_list("queued_at", flat=True)
+    oldest_at, newest_at = ends.first(), ends.reverse().first()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+                [UserChange._meta.db_table],
+            )
+        else:
+            cursor.execute(
+                f"SELECT max(id) - min(id) + 1 FROM {UserChange._meta.db_table}"  # noqa: S608
+            )
+        row = cursor.fetchone()
+    estimate = row[0] if row is not None else None
+    rows = int(estimate) if estimate is not None and estimate >= 0 else None  # -1: never analyzed
+    if oldest_at is None:
+        rows = 0
+    return ChangeQueueStats(rows=rows, oldest_at=oldest_at, newest_at=newest_at)

@@ -2,7 +2,7 @@ from collections.abc import Iterator
 from uuid import UUID
 
 from django.http import StreamingHttpResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from drf_standardized_errors.openapi_validation_errors import extend_validation_errors
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,6 +18,18 @@ from sync.serializers import (
     UserSyncQuerySerializer,
     cursor_encode,
 )
+
+EXPORTED = {
+    "uuid": "9b1f48c0-6b6e-4b2a-a7f3-1e5f2d3c4b5a",
+    "referred_by_uuid": "3c9e2a71-0d4b-4f6e-9a1c-5b7d8e2f4a60",
+    "email": "anna@example.com",
+    "first_name": "Anna",
+    "last_name": "Petrova",
+    "phone": "+79991234567",
+    "is_business_user": False,
+    "is_active": True,
+    "date_joined": "2026-02-04T08:51:14+00:00",
+}
 
 
 class ApiKeyView(APIView):
@@ -55,7 +67,23 @@ class UserSyncView(ApiKeyView):
 
     query_serializer_class = UserSyncQuerySerializer
 
-    @extend_schema(responses={200: UserSyncOutputSerializer})
+    @extend_schema(
+        summary="Users changed since a time (the change queue)",
+        tags=["Change queue"],
+        responses={200: UserSyncOutputSerializer},
+        examples=[
+            OpenApiExample(
+                "The whole list (no limit)",
+                response_only=True,
+                value={"results": [EXPORTED["uuid"], "5d2c8f1a-7e3b-4c9d-8a6f-0b1e2d3c4f5a"]},
+            ),
+            OpenApiExample(
+                "A page (limit=2)",
+                response_only=True,
+                value={"results": [EXPORTED["uuid"]], "next": "MTczODY1NzA3NC4xMjM0NTY6..."},
+            ),
+        ],
+    )
     def get(self, request: Request) -> Response | StreamingHttpResponse:
         query = UserSyncQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -80,6 +108,8 @@ class UserExportDetailView(ApiKeyView):
     @extend_schema(
         operation_id="users_retrieve",
         summary="One user, for the tree service",
+        tags=["Change queue"],
+        examples=[OpenApiExample("A user", response_only=True, value=EXPORTED)],
         description=(
             "One user as the tree service sees it (X-API-Key only; a bearer token is not "
             "enough). 404 if there is no such user, erased users included."
@@ -96,7 +126,14 @@ class UserExportBatchView(ApiKeyView):
 
     query_serializer_class = UserBatchQuerySerializer
 
-    @extend_schema(responses={200: UserExportBatchOutputSerializer})
+    @extend_schema(
+        summary="Up to 100 users by uuid",
+        tags=["Change queue"],
+        responses={200: UserExportBatchOutputSerializer},
+        examples=[
+            OpenApiExample("The users found", response_only=True, value={"results": [EXPORTED]})
+        ],
+    )
     def get(self, request: Request) -> Response:
         query = UserBatchQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

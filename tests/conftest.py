@@ -4,17 +4,28 @@ import email
 import email.message
 import email.policy
 import json
+import logging.config
+import os
+import re
+import signal
 import socketserver
+import subprocess
+import sys
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 from django.conf import settings
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone, translation
@@ -22,6 +33,7 @@ from pytest_django import Settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from common.logging import logging_config
 from tests.users.factories import UserFactory
 from users.models import User
 
@@ -31,6 +43,8 @@ if TYPE_CHECKING:
     # What APIClient's requests answer: DRF's Response with the test client's json(),
     # wsgi_request and so on. The class exists only in djangorestframework-stubs.
     ApiResponse = _MonkeyPatchedResponse
+
+pytest_plugins = ["tests.browser"]  # browser, browser_page
 
 DB_FIXTURES = {
     "db",
@@ -62,6 +76,23 @@ def _default_language() -> Iterator[None]:
     request in Russian, the next test on this worker would render emails in Russian."""
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture
+def json_log(tmp_path: Path) -> Iterator[Callable[[], list[dict[str, Any]]]]:
+    """Logging as the settings configure it, at DEBUG, with LOG_FILE set: returns a
+    function that reads the JSON lines written to the file so far."""
+    log_file = tmp_path / "app.log"
+    logging.config.dictConfig(logging_config(level="DEBUG", file=str(log_file)))
+
+    def lines() -> list[dict[str, Any]]:
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+        text = log_file.read_text() if log_file.exists() else ""
+        return [json.loads(line) for line in text.splitlines()]
+
+    yield lines
+    logging.config.dictConfig(django_settings.LOGGING)
 
 
 @pytest.fixture
@@ -281,3 +312,103 @@ def run_in_parallel(functions: list[Callable[..., Any]]) -> list[Any]:
         thread.join(timeout=60)
     assert not any(thread.is_alive() for thread in threads), "a worker hung"
     return results
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class LiveGunicorn:
+    """A gunicorn serving the project on 127.0.0.1, as production runs it."""
+
+    process: subprocess.Popen[str]
+    url: str
+    workers: list[int]
+
+    def request(
+        self, path: str, *, body: dict[str, Any] | None = None, timeout: float = 30
+    ) -> tuple[int, Any]:
+        """(status, JSON body or raw bytes) of a GET, or a POST of `body`."""
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            self.url + path, data=data, headers={"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                status, raw = response.status, response.read()
+        except urllib.error.HTTPError as error:
+            status, raw = error.code, error.read()
+        try:
+            return status, json.loads(raw)
+        except ValueError:
+            return status, raw
+
+
+@contextmanager
+def live_gunicorn(
+    *, env: dict[str, str], workers: int = 1, config: Path | None = None, stdout: Any = None
+) -> Iterator[LiveGunicorn]:
+    """Start gunicorn with `workers` on a free port, the settings from `env` on top of a
+    clean environment (no developer .env, no test settings), and stop it afterwards."""
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL", "PYTEST_", "APP_ENV"))
+    }
+    environment.update(
+        DJANGO_ENV_FILE=os.devnull,
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+        **env,
+    )
+    command = [str(Path(sys.executable).with_name("gunicorn")), "config.wsgi"]
+    command += ["-w", str(workers), "-b", "127.0.0.1:0"]
+    if config is not None:
+        command += ["-c", str(config)]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=environment,
+        stdout=stdout if stdout is not None else subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url, pids = None, []
+        assert process.stderr is not None
+        for line in process.stderr:  # ends if gunicorn dies; each line comes within seconds
+            if found := re.search(r"Listening at: (http://\S+)", line):
+                url = found[1]
+            if found := re.search(r"Booting worker with pid: (\d+)", line):
+                pids.append(int(found[1]))
+            if url and len(pids) == workers:
+                break
+        assert url and len(pids) == workers, "gunicorn did not start"
+        yield LiveGunicorn(process, url, pids)
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+@contextmanager
+def tcp_proxy(host: str, port: int) -> Iterator[Callable[[bool], None]]:
+    """tests/tcp_proxy.py in front of host:port; yields `freeze(True|False)`, which stops
+    (SIGSTOP) or resumes (SIGCONT) the proxy process, and its port as `freeze.port`."""
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests" / "tcp_proxy.py"), host, str(port)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    proxy_port = int(process.stdout.readline())
+
+    def freeze(frozen: bool) -> None:
+        os.kill(process.pid, signal.SIGSTOP if frozen else signal.SIGCONT)
+
+    freeze.port = proxy_port  # type: ignore[attr-defined]
+    try:
+        yield freeze
+    finally:
+        freeze(False)
+        process.kill()
+        process.wait(timeout=10)

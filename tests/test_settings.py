@@ -86,5 +86,19 @@ def test_a_host_not_allowed_is_answered_without_an_error_log() -> None:
         DJANGO_SETTINGS_MODULE="config.settings",
     )
 
-    assert (ran.returncode, ran.stdout.strip()) == (0, "400")
-    assert "Invalid HTTP_HOST" not in ran.stderr
+    assert (ran.returncode, ran.stdout.splitlines()[-1]) == (0, "400")
+    assert "Invalid HTTP_HOST" not in ran.stderr + ran.stdout
+
+
+def test_check_deploy_is_clean_with_production_settings() -> None:
+    ran = run_python(
+        "import sys; from django.core.management import execute_from_command_line; "
+        "execute_from_command_line(['manage.py', 'check', '--deploy', '--fail-level', 'WARNING'])",
+        APP_ENV="production",
+        DJANGO_SECRET_KEY="q7Vd2-Lk9sWm4Pz8Rt1Xb6Ny3Hc5Jf0Ga2Ue7Ko9Ti4Qw8Zs-e3Rn6Yp1Ma",
+        DJANGO_SETTINGS_MODULE="config.settings",
+        EMAIL_HOST="smtp.example.com",
+    )
+
+    assert ran.returncode == 0, ran.stderr
+    assert "System check identified no issues" in ran.stdout

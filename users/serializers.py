@@ -9,7 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from djoser import utils as djoser_utils
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 
+from common import fields
 from common.formats import format_datetime
 from common.openapi import Error503Serializer, ErrorResponse503Serializer
 from users.errors import UserNotFoundError
@@ -19,7 +21,7 @@ from users.selectors import UserProfile, user_get_by_uuid
 from users.services.phone import PhoneCodeSent, PhoneSignIn
 
 
-class PhoneField(serializers.CharField):
+class PhoneField(fields.CharField):
     """A phone number in any common notation, validated and returned in E.164."""
 
     default_error_messages = {"invalid": _("Enter a valid phone number.")}
@@ -39,7 +41,7 @@ class PhoneField(serializers.CharField):
             raise  # unreachable: fail() raises
 
 
-class UsernameField(serializers.CharField):
+class UsernameField(fields.CharField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 150)
         kwargs.setdefault("validators", [UnicodeUsernameValidator()])
@@ -55,15 +57,15 @@ def _validate_password_for(password: str, user: User, *, attr: str = "password")
 
 
 class UserRegisterInputSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=128)
+    email = fields.EmailField(max_length=254)
+    password = fields.CharField(write_only=True, trim_whitespace=False, max_length=128)
     username = UsernameField(required=False, allow_blank=True)
-    first_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
-    last_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
-    middle_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
+    first_name = fields.CharField(required=False, allow_blank=True, max_length=150)
+    last_name = fields.CharField(required=False, allow_blank=True, max_length=150)
+    middle_name = fields.CharField(required=False, allow_blank=True, max_length=150)
     phone = PhoneField(required=False, allow_blank=True)
     # Any string: one no code can match is refused as `invalid` by codes.selectors.
-    referral_code = serializers.CharField(required=False, allow_blank=True)
+    referral_code = fields.CharField(required=False, allow_blank=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         # The similarity validator compares the password with these fields.
@@ -79,37 +81,35 @@ class UserRegisterInputSerializer(serializers.Serializer):
 
 class UserUpdateInputSerializer(serializers.Serializer):
     username = UsernameField(required=False, allow_blank=True)
-    first_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
-    last_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
-    middle_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
-    email = serializers.EmailField(required=False, max_length=254)
+    first_name = fields.CharField(required=False, allow_blank=True, max_length=150)
+    last_name = fields.CharField(required=False, allow_blank=True, max_length=150)
+    middle_name = fields.CharField(required=False, allow_blank=True, max_length=150)
+    email = fields.EmailField(required=False, max_length=254)
     phone = PhoneField(required=False, allow_blank=True, allow_null=True)  # "" or null clears
 
 
 class ActiveCodeOutputSerializer(serializers.Serializer):
-    code = serializers.CharField()
+    code = fields.CharField()
     expires_at = serializers.DateTimeField(allow_null=True)
-    share_url = serializers.CharField()
+    share_url = fields.CharField()
 
 
 class ReferrerOutputSerializer(serializers.Serializer):
     uuid = serializers.UUIDField()
-    username = serializers.CharField()
-    code = serializers.CharField()
+    username = fields.CharField()
+    code = fields.CharField()
 
 
 class UserProfileOutputSerializer(serializers.Serializer):
     """The signed-in user's profile."""
 
     uuid = serializers.UUIDField(source="user.uuid")
-    email = serializers.CharField(source="user.email", help_text='"" when the user has none.')
-    username = serializers.CharField(source="user.username", help_text='"" when the user has none.')
-    phone = serializers.CharField(
-        source="user.phone", help_text='E.164; "" when the user has none.'
-    )
-    first_name = serializers.CharField(source="user.first_name")
-    last_name = serializers.CharField(source="user.last_name")
-    middle_name = serializers.CharField(source="user.middle_name")
+    email = fields.CharField(source="user.email", help_text='"" when the user has none.')
+    username = fields.CharField(source="user.username", help_text='"" when the user has none.')
+    phone = fields.CharField(source="user.phone", help_text='E.164; "" when the user has none.')
+    first_name = fields.CharField(source="user.first_name")
+    last_name = fields.CharField(source="user.last_name")
+    middle_name = fields.CharField(source="user.middle_name")
     is_business_user = serializers.BooleanField(source="user.is_business_user")
     date_joined = serializers.DateTimeField(source="user.date_joined")
     referral_code = ActiveCodeOutputSerializer(allow_null=True)
@@ -147,15 +147,15 @@ class UserProfileOutputSerializer(serializers.Serializer):
 
 
 class TokenLogoutInputSerializer(serializers.Serializer):
-    refresh = serializers.CharField()
+    refresh = fields.CharField()
 
 
 class PasswordSetInputSerializer(serializers.Serializer):
     """The current password and a new one for the user in `context["user"]` (against whom
     the validators compare it)."""
 
-    current_password = serializers.CharField(trim_whitespace=False)
-    new_password = serializers.CharField(trim_whitespace=False, max_length=128)
+    current_password = fields.CharField(trim_whitespace=False)
+    new_password = fields.CharField(trim_whitespace=False, max_length=128)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         _validate_password_for(attrs["new_password"], self.context["user"], attr="new_password")
@@ -163,16 +163,16 @@ class PasswordSetInputSerializer(serializers.Serializer):
 
 
 class PasswordResetInputSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = fields.EmailField(max_length=254)
 
 
 class PasswordResetConfirmInputSerializer(serializers.Serializer):
     """The uid and token of a reset link (users.emails) and the new password; `user` in
     the validated data is the active user the uid names (the token is the service's)."""
 
-    uid = serializers.CharField(max_length=64)
-    token = serializers.CharField(max_length=128)
-    new_password = serializers.CharField(trim_whitespace=False, max_length=128)
+    uid = fields.CharField(max_length=64)
+    token = fields.CharField(max_length=128)
+    new_password = fields.CharField(trim_whitespace=False, max_length=128)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -204,9 +204,9 @@ class PhoneCodeSentOutputSerializer(serializers.Serializer):
 
 class PhoneTokenCreateInputSerializer(serializers.Serializer):
     phone = PhoneField(help_text="The phone the code was sent to, in any notation.")
-    code = serializers.CharField(max_length=32, help_text="The digits of the SMS.")
+    code = fields.CharField(max_length=32, help_text="The digits of the SMS.")
     # Any string: one no code can match is refused as `invalid` by codes.selectors.
-    referral_code = serializers.CharField(
+    referral_code = fields.CharField(
         required=False,
         allow_blank=True,
         help_text="An invite code, applied when this sign-in creates the account (as at "
@@ -246,3 +246,14 @@ class SmsUnavailableErrorResponseSerializer(ErrorResponse503Serializer):
 class UserRestoreOutputSerializer(serializers.Serializer):
     uuid = serializers.UUIDField()
     is_active = serializers.BooleanField()
+
+
+class TokenCreateInputSerializer(TokenObtainPairSerializer):
+    """simplejwt's sign-in by email and password, both strict strings (common.fields)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields[self.username_field] = fields.CharField(write_only=True)
+        self.fields["password"] = fields.CharField(
+            write_only=True, trim_whitespace=False, style={"input_type": "password"}
+        )

@@ -54,6 +54,34 @@ from users.services.passwords import (
 from users.services.phone import phone_code_send, phone_sign_in
 from users.services.tokens import token_blacklist
 
+# Example bodies, as the API answers them.
+PROFILE = {
+    "uuid": "9b1f48c0-6b6e-4b2a-a7f3-1e5f2d3c4b5a",
+    "email": "anna@example.com",
+    "username": "anna",
+    "phone": "+79991234567",
+    "first_name": "Anna",
+    "last_name": "Petrova",
+    "middle_name": "",
+    "is_business_user": False,
+    "date_joined": "2026-02-04T08:51:14+00:00",
+    "referral_code": {
+        "code": "P4X8N2QR",
+        "expires_at": None,
+        "share_url": "https://app.example.com/?ref=P4X8N2QR",
+    },
+    "referred_by": {
+        "uuid": "3c9e2a71-0d4b-4f6e-9a1c-5b7d8e2f4a60",
+        "username": "ivan",
+        "code": "K7Q2M9XD",
+    },
+    "referrals_count": 3,
+}
+TOKENS = {
+    "access": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIn0.c2lnbmF0dXJl",
+    "refresh": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.c2lnbmF0dXJl",
+}
+
 
 @extend_validation_errors(
     [FieldTakenError.code, EmailUndeliverableError.code], field_name="email", methods=["post"]
@@ -78,8 +106,26 @@ class UserRegisterView(APIView):
 
     @extend_schema(
         operation_id="users_register",
+        summary="Register an account",
+        tags=["Accounts"],
         request=UserRegisterInputSerializer,
         responses={201: UserProfileOutputSerializer},
+        examples=[
+            OpenApiExample(
+                "With an invite code",
+                request_only=True,
+                value={
+                    "email": "anna@example.com",
+                    "password": "s3cret-Passw0rd!",
+                    "username": "anna",
+                    "first_name": "Anna",
+                    "referral_code": "K7Q2M9XD",
+                },
+            ),
+            OpenApiExample(
+                "The new account", response_only=True, status_codes=["201"], value=PROFILE
+            ),
+        ],
     )
     def post(self, request: Request) -> Response:
         payload = UserRegisterInputSerializer(data=request.data)
@@ -103,7 +149,13 @@ class UserMeView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(operation_id="users_me_retrieve", responses={200: UserProfileOutputSerializer})
+    @extend_schema(
+        operation_id="users_me_retrieve",
+        summary="My profile",
+        tags=["Accounts"],
+        responses={200: UserProfileOutputSerializer},
+        examples=[OpenApiExample("A referred user", response_only=True, value=PROFILE)],
+    )
     def get(self, request: Request) -> Response:
         return Response(
             UserProfileOutputSerializer(user_profile_get(user=authenticated_user(request))).data
@@ -111,7 +163,16 @@ class UserMeView(APIView):
 
     @extend_schema(
         operation_id="users_me_update",
+        summary="Change my profile",
+        tags=["Accounts"],
         request=UserUpdateInputSerializer,
+        examples=[
+            OpenApiExample(
+                "New names",
+                request_only=True,
+                value={"first_name": "Anna", "phone": "+79991234567"},
+            )
+        ],
         responses={200: UserProfileOutputSerializer},
     )
     def patch(self, request: Request) -> Response:
@@ -121,7 +182,12 @@ class UserMeView(APIView):
         user = user_update(user=authenticated_user(request), changes=payload.validated_data)
         return Response(UserProfileOutputSerializer(user_profile_get(user=user)).data)
 
-    @extend_schema(operation_id="users_me_deactivate", responses={204: None})
+    @extend_schema(
+        operation_id="users_me_deactivate",
+        summary="Deactivate my account",
+        tags=["Accounts"],
+        responses={204: None},
+    )
     def delete(self, request: Request) -> Response:
         """Deactivate my account: no sign-in, codes and tokens stop working at once."""
         user_deactivate(user=authenticated_user(request))
@@ -136,6 +202,18 @@ class CredentialsSchema(AutoSchema):
         return True
 
 
+@extend_schema(
+    summary="Sign in (JWT create)",
+    tags=["Authentication"],
+    examples=[
+        OpenApiExample(
+            "Email and password",
+            request_only=True,
+            value={"email": "anna@example.com", "password": "s3cret-Passw0rd!"},
+        ),
+        OpenApiExample("A token pair", response_only=True, value=TOKENS),
+    ],
+)
 class TokenCreateView(jwt_views.TokenObtainPairView):
     """Sign in with email and password; answers an access and a refresh token (401 for
     wrong credentials or an inactive user)."""
@@ -145,6 +223,14 @@ class TokenCreateView(jwt_views.TokenObtainPairView):
     throttle_scope = "login"
 
 
+@extend_schema(
+    summary="Refresh the tokens (JWT refresh)",
+    tags=["Authentication"],
+    examples=[
+        OpenApiExample("A refresh token", request_only=True, value={"refresh": TOKENS["refresh"]}),
+        OpenApiExample("A new token pair", response_only=True, value=TOKENS),
+    ],
+)
 class TokenRefreshView(jwt_views.TokenRefreshView):
     """Trade a refresh token for a new access and refresh token; the old one is ended
     (401 for an ended, expired or malformed refresh token)."""
@@ -152,6 +238,7 @@ class TokenRefreshView(jwt_views.TokenRefreshView):
     schema = CredentialsSchema()
 
 
+@extend_schema(summary="Check a token (JWT verify)", tags=["Authentication"])
 class TokenVerifyView(jwt_views.TokenVerifyView):
     """Check that a token is valid: 200 `{}`, or 401."""
 
@@ -165,7 +252,12 @@ class PasswordSetView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=PasswordSetInputSerializer, responses={204: None})
+    @extend_schema(
+        summary="Change my password",
+        tags=["Accounts"],
+        request=PasswordSetInputSerializer,
+        responses={204: None},
+    )
     def post(self, request: Request) -> Response:
         user = authenticated_user(request)
         payload = PasswordSetInputSerializer(data=request.data, context={"user": user})
@@ -185,7 +277,15 @@ class PasswordResetView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
 
-    @extend_schema(request=PasswordResetInputSerializer, responses={204: None})
+    @extend_schema(
+        summary="Request a password-reset email",
+        tags=["Accounts"],
+        request=PasswordResetInputSerializer,
+        responses={204: None},
+        examples=[
+            OpenApiExample("An email", request_only=True, value={"email": "anna@example.com"})
+        ],
+    )
     def post(self, request: Request) -> Response:
         payload = PasswordResetInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -208,7 +308,23 @@ class PasswordResetConfirmView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
 
-    @extend_schema(request=PasswordResetConfirmInputSerializer, responses={204: None})
+    @extend_schema(
+        summary="Set a new password from a reset link",
+        tags=["Accounts"],
+        request=PasswordResetConfirmInputSerializer,
+        responses={204: None},
+        examples=[
+            OpenApiExample(
+                "The link's uid and token",
+                request_only=True,
+                value={
+                    "uid": "OWIxZjQ4YzAtNmI2ZS00YjJhLWE3ZjMtMWU1ZjJkM2M0YjVh",
+                    "token": "cz2r1k-3f1e0c9b8a7d6e5f4a3b2c1d0e9f8a7b",
+                    "new_password": "An0ther-Secret!",
+                },
+            )
+        ],
+    )
     def post(self, request: Request) -> Response:
         payload = PasswordResetConfirmInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -227,6 +343,8 @@ class TokenLogoutView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
+        summary="Sign out (end a refresh token)",
+        tags=["Authentication"],
         request=TokenLogoutInputSerializer,
         responses={205: OpenApiResponse(description="The refresh token no longer works.")},
     )

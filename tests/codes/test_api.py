@@ -137,15 +137,17 @@ class TestCodeList:
         assert [row["code"] for row in body["results"]] == [third, first]
         assert body["count"] == 2 and body["next"] is None
 
-    def test_page_size_is_capped_at_100(self, user: User, auth_client: APIClient) -> None:
+    def test_page_size_is_at_most_100(self, user: User, auth_client: APIClient) -> None:
         ReferralCode.objects.bulk_create(
             ReferralCode(owner=user, code=f"OLD{n:04d}", is_active=False) for n in range(120)
         )
 
-        body = auth_client.get("/api/codes/?page_size=1000").json()
+        body = auth_client.get("/api/codes/?page_size=100").json()
+        over = auth_client.get("/api/codes/?page_size=1000")
 
         assert body["count"] == 121
         assert len(body["results"]) == 100
+        assert (over.status_code, over.json()["errors"][0]["attr"]) == (400, "page_size")
 
 
 class TestCodeDetail:

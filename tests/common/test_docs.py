@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,7 +30,7 @@ def test_doc_assets_are_served_locally(api_client: APIClient, path: str) -> None
     from django.test import Client
 
     html = api_client.get(path).content.decode()
-    assets = [a or b for a, b in URL.findall(html) if (a or b).startswith("/static/")]
+    assets = [a or b for a, b in URL.findall(html) if (a or b).startswith(("/static/", "/api/"))]
 
     assert assets
     for asset in assets:
@@ -161,3 +162,63 @@ def test_schema_documents_503_everywhere(api_client: APIClient) -> None:
 
     operations = [op for item in schema["paths"].values() for op in item.values()]
     assert operations and all("503" in op["responses"] for op in operations)
+
+
+def test_every_operation_has_a_summary_a_description_and_a_described_tag(
+    api_client: APIClient,
+) -> None:
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+    described = {tag["name"] for tag in schema["tags"] if tag.get("description")}
+    lacking = [
+        f"{method.upper()} {path}"
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+        if not (operation.get("summary") and operation.get("description"))
+        or not set(operation["tags"]) <= described
+    ]
+    assert lacking == []
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "status"),
+    [
+        ("/api/users/", "post", None),
+        ("/api/users/", "post", "201"),
+        ("/api/auth/jwt/create/", "post", None),
+        ("/api/auth/jwt/refresh/", "post", "200"),
+        ("/api/users/me/", "get", "200"),
+        ("/api/codes/", "post", None),
+        ("/api/codes/", "get", "200"),
+        ("/api/referral-codes/{code}/", "get", "200"),
+        ("/api/users/me/referrer/", "post", None),
+        ("/api/referrals/", "get", "200"),
+        ("/api/referrals/tree/", "get", "200"),
+        ("/api/referrals/stats/", "get", "200"),
+        ("/api/referrals/upline/", "get", "200"),
+        ("/api/user-sync/", "get", "200"),
+        ("/api/users/batch/", "get", "200"),
+    ],
+)
+def test_the_main_flows_have_examples(
+    api_client: APIClient, path: str, method: str, status: str | None
+) -> None:
+    """Request examples (status None) and response examples of the main flows."""
+    operation = api_client.get(
+        "/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json"
+    ).json()["paths"][path][method]
+
+    content = (
+        operation["requestBody"]["content"]
+        if status is None
+        else operation["responses"][status]["content"]
+    )
+    assert content["application/json"].get("examples")
+
+
+def test_the_readme_and_docs_stand_alone() -> None:
+    """A clone has no ../shared/: the docs point at nothing outside the repository."""
+    root = Path(__file__).resolve().parents[2]
+    pages = [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+
+    assert [page.name for page in pages if "../shared" in page.read_text()] == []

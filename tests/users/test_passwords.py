@@ -294,8 +294,6 @@ class TestResetPasswordConfirm:
     @pytest.mark.parametrize(
         "body",
         [
-            {"uid": 123},
-            {"uid": 1.5},
             {"uid": "!!!"},
             {"uid": encode_uid("not-a-uuid")},
             {"uid": encode_uid("00000000-0000-4000-8000-000000000000")},
@@ -312,7 +310,18 @@ class TestResetPasswordConfirm:
         assert response.status_code == 400
         assert codes(response) == {("invalid_uid", "uid")}
 
-    @pytest.mark.parametrize("token", [123, "1-2", "wrong-token"])
+    @pytest.mark.parametrize("body", [{"uid": 123}, {"uid": 1.5}, {"token": 123}])
+    def test_a_uid_or_token_that_is_no_string_is_400_invalid(
+        self, api_client: APIClient, user: User, body: dict[str, object]
+    ) -> None:
+        request = {**reset_link(user), "new_password": "Brand-new-Secret-1", **body}
+
+        response = api_client.post("/api/users/reset_password_confirm/", request, format="json")
+
+        assert response.status_code == 400
+        assert codes(response) == {("invalid", next(iter(body)))}
+
+    @pytest.mark.parametrize("token", ["1-2", "wrong-token"])
     def test_bad_token_is_400_invalid_token(
         self, api_client: APIClient, user: User, token: object
     ) -> None:

@@ -25,6 +25,7 @@ from codes.services import code_count_use, code_issue, code_redeem, codes_invali
 from common import locks
 from common.db import violated_constraint
 from common.errors import DomainError
+from common.metrics import signup_count
 from referral.services import referral_position_under
 from users.clients import HunterUnavailableError, hunter_email_status
 from users.errors import (
@@ -177,6 +178,7 @@ def user_create(
     if code is not None:
         with _on_field("referral_code"):
             code_count_use(code=code, now=now)  # last: see code_count_use
+    transaction.on_commit(lambda: signup_count(with_referral_code=bool(referral_code)))
     return user
 
 

@@ -31,6 +31,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from codes.models import ReferralCode
+from common.db import statement_timeout
 from referral.demo import (
     CODE_COLUMNS,
     EMAIL_DOMAIN,
@@ -80,7 +81,11 @@ class Command(BaseCommand):
         # Hashed once: at Argon2 cost, one hash per user would take hours.
         password_hash = make_password(PASSWORD)
 
-        with transaction.atomic():
+        # A million rows and their deferred checks at commit take minutes, not seconds.
+        with (
+            statement_timeout(settings.DATABASE_COMMAND_STATEMENT_TIMEOUT_MS),
+            transaction.atomic(),
+        ):
             if connection.vendor == "postgresql":
                 # Ids are allocated from max(id): keep other writers out until commit.
                 with connection.cursor() as cursor:

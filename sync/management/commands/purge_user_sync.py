@@ -2,9 +2,11 @@ import re
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from common.db import statement_timeout
 from sync.services import user_changes_purge
 
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
@@ -26,5 +28,7 @@ class Command(BaseCommand):
         parser.add_argument("--older-than", required=True, help="e.g. 30d, 12h, 90m")
 
     def handle(self, *args: Any, older_than: str, **options: Any) -> None:
-        deleted = user_changes_purge(older_than=parse_age(older_than), now=timezone.now())
+        # Months of a busy queue are millions of rows: more than a request may take.
+        with statement_timeout(settings.DATABASE_COMMAND_STATEMENT_TIMEOUT_MS):
+            deleted = user_changes_purge(older_than=parse_age(older_than), now=timezone.now())
         self.stdout.write(f"deleted {deleted} superseded changes")
