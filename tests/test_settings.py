@@ -98,6 +98,8 @@ def test_check_deploy_is_clean_with_production_settings() -> None:
         DJANGO_SECRET_KEY="q7Vd2-Lk9sWm4Pz8Rt1Xb6Ny3Hc5Jf0Ga2Ue7Ko9Ti4Qw8Zs-e3Rn6Yp1Ma",
         DJANGO_SETTINGS_MODULE="config.settings",
         EMAIL_HOST="smtp.example.com",
+        SMS_BACKEND="http",
+        SMS_HTTP_URL="https://sms.example/send",
     )
 
     assert ran.returncode == 0, ran.stderr

@@ -378,6 +378,7 @@ class PhoneCodeSendView(APIView):
     @extend_schema(
         operation_id="auth_phone_code_send",
         summary="Send a sign-in code by SMS",
+        tags=["Authentication"],
         request=PhoneCodeSendInputSerializer,
         responses={202: PhoneCodeSentOutputSerializer, 503: SmsUnavailableErrorResponseSerializer},
         examples=[
@@ -427,6 +428,7 @@ class PhoneTokenCreateView(APIView):
     @extend_schema(
         operation_id="auth_phone_token_create",
         summary="Sign in with a phone and its code",
+        tags=["Authentication"],
         request=PhoneTokenCreateInputSerializer,
         responses={200: PhoneTokenOutputSerializer},
         examples=[
