@@ -1,4 +1,3 @@
-import logging
 import time
 from collections.abc import Sequence
 from typing import Any, ClassVar

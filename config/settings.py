@@ -495,6 +495,14 @@ SPECTACULAR_SETTINGS = {
             "description": "The links users share (`share_url`): each visit is counted and "
             "sent on to the sign-up page with the code.",
         },
+        {
+            "name": "Social accounts",
+            "description": "The signed-in user's linked accounts on other networks.",
+        },
+        {
+            "name": "Staff",
+            "description": "For staff bearer tokens: restoring and erasing accounts.",
+        },
         {"name": "Operations", "description": "Health of the service and its dependencies."},
     ],
     "SCHEMA_PATH_PREFIX": r"/api/",

@@ -44,6 +44,7 @@ class SocialAccountListCreateView(APIView):
 
     @extend_schema(
         operation_id="users_me_social_accounts_list",
+        tags=["Social accounts"],
         summary="List my social accounts",
         description="Every account I linked, newest first: at most 20, so not paginated.",
         responses={200: SocialAccountOutputSerializer(many=True)},
@@ -55,6 +56,7 @@ class SocialAccountListCreateView(APIView):
 
     @extend_schema(
         operation_id="users_me_social_accounts_create",
+        tags=["Social accounts"],
         summary="Link a social account",
         description=(
             "Link an account by its profile link: an http or https URL whose host is one of "
@@ -96,6 +98,7 @@ class SocialAccountDetailView(APIView):
 
     @extend_schema(
         operation_id="users_me_social_accounts_update",
+        tags=["Social accounts"],
         summary="Change why a social account is linked",
         description="Only `reason` changes; network and link stay as linked.",
         request=SocialAccountUpdateInputSerializer,
@@ -118,6 +121,7 @@ class SocialAccountDetailView(APIView):
 
     @extend_schema(
         operation_id="users_me_social_accounts_destroy",
+        tags=["Social accounts"],
         summary="Unlink a social account",
         description="The link is free to be linked again, by anyone.",
         responses={204: None},

@@ -465,6 +465,7 @@ class UserDetailView(AccessByMethodView, UserExportDetailView):
 
     @extend_schema(
         operation_id="users_erase",
+        tags=["Staff"],
         summary="Erase a user (staff)",
         description=(
             "Staff only (a staff user's bearer token; anyone else 403, before any lookup, "
@@ -493,6 +494,7 @@ class UserRestoreView(APIView):
 
     @extend_schema(
         operation_id="users_restore",
+        tags=["Staff"],
         summary="Restore a deactivated user (staff)",
         description=(
             "Staff only (anyone else 403, before any lookup; no token 401). The user signs "

@@ -64,8 +64,12 @@ def test_every_string_of_a_request_body_refuses_anything_else(value: object) -> 
             continue
         url = path.replace("{code}", "NOPE1234").replace("{uuid}", str(user.uuid))
         response = getattr(client, method)(url, {name: value}, format="json")
+        if response.status_code == 404:
+            continue  # no such object at the made-up path: validation is not reached
         errors = response.json().get("errors", []) if response.content else []
-        if (name, "invalid") not in {(e["attr"], e["code"]) for e in errors}:
+        refused = {(e["attr"], e["code"]) for e in errors}
+        # A choice (an enum in the schema) is refused as DRF's invalid_choice.
+        if not refused & {(name, "invalid"), (name, "invalid_choice")}:
             accepted.append((method, path, name, response.status_code))
 
     assert accepted == []
