@@ -65,6 +65,7 @@ USER_COLUMNS = (
     "id", "password", "is_superuser", "uuid", "email", "username", "phone", "first_name",
     "last_name", "middle_name", "is_business_user", "is_active", "is_staff", "date_joined",
     "referred_by_id", "referred_with_code_id", "referred_at", "tree_path", "tree_depth",
+    "signup_channel",
 )  # fmt: skip
 CODE_COLUMNS = ("id", "owner_id", "code", "is_active", "uses", "clicks", "created_at")
 
@@ -235,6 +236,7 @@ def user_rows(forest: Forest, *, password_hash: str) -> Iterator[Row]:
             joined if referred else None,
             forest.prefix[referrer] if referred else "/",
             forest.depth[index],
+            "email",  # every seeded user signs up by email (a phone beside it or not)
         )
 
 

@@ -7,9 +7,24 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.db import models
+from django.db.models import Func
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+class TreeRoot(Func):
+    """The base-36 id of the root of a `tree_path` ("/1a/2f/" -> "1a"; "" for "/")."""
+
+    arity = 1
+    output_field = models.CharField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="split_part(%(expressions)s, '/', 2)")
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        template = "substr(%(expressions)s, 2, instr(substr(%(expressions)s, 2), '/') - 1)"
+        return self.as_sql(compiler, connection, template=template)
 
 
 class UserManager(BaseUserManager["User"]):
@@ -33,6 +48,17 @@ class UserManager(BaseUserManager["User"]):
     def create_superuser(self, email: str, password: str | None = None, **fields: Any) -> User:
         fields.update(is_staff=True, is_superuser=True)
         return self.create_user(email=email, password=password, **fields)
+
+
+class SignupChannel(models.TextChoices):
+    """How an account was created (users.services.accounts.user_create, the one door):
+    with an email (the email sign-up, or staff adding an account with an email, a phone
+    beside it or not), or with a phone and no email (phone sign-in's first sign-in, or
+    staff adding a phone-only account). Recorded once: adding an email or a phone later
+    does not move an account from one to the other."""
+
+    EMAIL = "email", _("email")
+    PHONE = "phone", _("phone")
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -89,6 +115,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Tokens issued in an earlier second are refused (users.selectors.token_user_get):
     # restoring a deactivated account does not bring back the tokens deactivation ended.
     tokens_valid_from = models.DateTimeField(null=True, blank=True, editable=False)
+    # NULL for an operator's account made by `createsuperuser` (outside the programme).
+    signup_channel = models.CharField(  # noqa: DJ001
+        _("signed up with"),
+        max_length=5,
+        choices=SignupChannel.choices,
+        null=True,
+        blank=True,
+        editable=False,
+    )
 
     objects = UserManager()
 
@@ -160,6 +195,30 @@ class User(AbstractBaseUser, PermissionsMixin):
                 opclasses=["int4_ops", "text_pattern_ops"],
                 include=["date_joined"],
                 name="users_user_downline_idx",
+            ),
+            # Sign-ups per day for the dashboard (referral.dashboard): each day is one
+            # range of this index, counted from the index alone (Postgres).
+            models.Index(
+                fields=["date_joined"],
+                include=["referred_with_code", "signup_channel"],
+                name="users_user_joined_idx",
+            ),
+            # The dashboard's forest figures, each counted from a narrow index alone (the
+            # wide ones above hold paths): users per level, direct referrals per referrer
+            # in order, and the size of every tree, its users in order of their root.
+            models.Index(fields=["tree_depth"], name="users_user_depth_idx"),
+            models.Index(
+                fields=["referred_by"],
+                condition=models.Q(referred_by__isnull=False),
+                name="users_user_referrer_idx",
+            ),
+            models.Index(
+                TreeRoot("tree_path"),
+                # With the column it is computed from: Postgres reads an expression from an
+                # index alone only then.
+                include=["tree_path"],
+                condition=models.Q(tree_depth__gt=0),
+                name="users_user_root_idx",
             ),
         ]
 

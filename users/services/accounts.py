@@ -21,7 +21,13 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 
-from codes.services import code_count_use, code_issue, code_redeem, codes_invalidate_for_owner
+from codes.services import (
+    code_count_use,
+    code_issue,
+    code_redeem,
+    code_refusals_counted,
+    codes_invalidate_for_owner,
+)
 from common import locks
 from common.db import violated_constraint
 from common.errors import DomainError
@@ -36,7 +42,7 @@ from users.errors import (
     PhoneRequiredError,
     UserNotFoundError,
 )
-from users.models import User
+from users.models import SignupChannel, User
 from users.phones import InvalidPhoneError, phone_normalize
 from users.services.tokens import tokens_revoke_all
 
@@ -159,7 +165,8 @@ def user_create(
     (invalid, expired, used_up, too_deep) on `referral_code`."""
     contacts = user_fields_normalize({"email": email, "username": username, "phone": phone})
     user_contacts_check(user=None, fields=contacts)
-    user = User(date_joined=now, **contacts, **fields)
+    channel = SignupChannel.EMAIL if contacts["email"] else SignupChannel.PHONE
+    user = User(date_joined=now, signup_channel=channel, **contacts, **fields)
     if password:
         user.set_password(password)
     else:
@@ -193,9 +200,11 @@ def _on_field(attr: str) -> Iterator[None]:
 
 def user_register(*, email: str, password: str, now: datetime, **fields: Any) -> User:
     """Sign-up by email: the deliverability check, then user_create. The check runs before
-    the transaction opens, so a slow checker never holds database locks."""
+    the transaction opens, so a slow checker never holds database locks. A refused
+    invite code is counted (code_refusals_counted)."""
     email_check_deliverable(email=email)
-    return user_create(email=email, password=password, now=now, **fields)
+    with code_refusals_counted(now=now):
+        return user_create(email=email, password=password, now=now, **fields)
 
 
 def user_changes_check(*, user: User | None, changes: dict[str, Any]) -> dict[str, Any]:
