@@ -56,6 +56,14 @@ class ReferralCode(models.Model):
         ]
         indexes = [
             models.Index(fields=["owner", "created_at", "id"], name="codes_owner_created_idx"),
+            # The dashboard's conversion figures (referral.dashboard): the codes anyone
+            # clicked, most clicked first, with what the figures read beside the key.
+            models.Index(
+                fields=["-clicks"],
+                include=["uses", "owner"],
+                condition=models.Q(clicks__gt=0),
+                name="codes_clicked_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -93,3 +101,23 @@ class ReferralClick(models.Model):
 def code_share_url(code: str) -> str:
     """The link a user shares to invite with `code` (SHARE_URL_TEMPLATE)."""
     return settings.SHARE_URL_TEMPLATE.format(code=code)
+
+
+class RefusalDay(models.Model):
+    """How many times invite codes were refused on one day (UTC), by the error code the
+    client was answered (`invalid`, `expired`, `used_up`, `cycle`, `too_deep`, …), for the
+    dashboard. One row per day and reason, counted up by codes.services.code_refusal_count
+    after the refused sign-up's transaction has rolled back: a bounded table that
+    survives restarts, unlike the process's metrics counters."""
+
+    day = models.DateField()
+    reason = models.CharField(max_length=32)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "reason"], name="codes_refusal_day_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.reason}: {self.count}"

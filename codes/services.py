@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import enum
 import secrets
-from datetime import datetime, timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from django.conf import settings
@@ -20,7 +22,7 @@ from codes.errors import (
     CodeTakenError,
     CodeUsedUpError,
 )
-from codes.models import GENERATED_ALPHABET, ReferralClick, ReferralCode
+from codes.models import GENERATED_ALPHABET, ReferralClick, ReferralCode, RefusalDay
 from codes.selectors import (
     code_check_redeemable,
     code_get_active_for_owner,
@@ -32,6 +34,7 @@ from codes.tasks import code_email_deliver
 from common import locks
 from common.db import violated_constraint
 from common.emails import email_enqueue
+from common.errors import DomainError
 
 if TYPE_CHECKING:
     from users.models import User
@@ -288,3 +291,29 @@ def codes_retire_for_owner(*, owner: User, now: datetime) -> None:
     codes = ReferralCode.objects.filter(owner=owner)
     public_codes_invalidate_on_commit(list(codes.values_list("code", flat=True)))
     codes.filter(deleted_at__isnull=True).update(is_active=False, deleted_at=now)
+
+
+def code_refusal_count(*, reason: str, now: datetime) -> None:
+    """Count one refusal of an invite code for `reason` on the (UTC) day of `now`."""
+    day = now.astimezone(UTC).date()
+    today = RefusalDay.objects.filter(day=day, reason=reason)
+    if today.update(count=F("count") + 1):
+        return
+    try:
+        with transaction.atomic():
+            RefusalDay.objects.create(day=day, reason=reason, count=1)
+    except IntegrityError:
+        today.update(count=F("count") + 1)  # the first of the day, created meanwhile
+
+
+@contextmanager
+def code_refusals_counted(*, now: datetime) -> Iterator[None]:
+    """Count the invite-code refusal (a DomainError with `refuses_invite_code`) that leaves
+    this block, and let it go on. Wrap the whole transaction that redeems the code: the
+    count is written after that transaction has rolled back, or it would go with it."""
+    try:
+        yield
+    except DomainError as exc:
+        if exc.refuses_invite_code:
+            code_refusal_count(reason=exc.code, now=now)
+        raise

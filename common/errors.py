@@ -16,7 +16,8 @@ class DomainError(Exception):
     failure can concern different fields on different endpoints (an invite code is
     `referral_code` at sign-up and `code` on `/me/referrer/`): `for_field` re-targets it.
     A failure that refuses an invite code sets `refuses_invite_code`: the answer is
-    counted by its code (common.metrics).
+    counted by its code in the metrics (common.metrics) and, per day, for the dashboard
+    (codes.services.code_refusals_counted).
     """
 
     code: str = "invalid"

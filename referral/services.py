@@ -19,7 +19,7 @@ from django.db.models import Case, F, Max, TextField, Value, When
 from django.db.models.functions import Concat, Substr
 
 from codes.models import ReferralCode
-from codes.services import code_count_use, code_redeem
+from codes.services import code_count_use, code_redeem, code_refusals_counted
 from common import locks
 from referral.errors import (
     AlreadyReferredError,
@@ -123,11 +123,16 @@ def referral_attach(*, user: User, code: ReferralCode, now: datetime) -> User:
     return user
 
 
-@transaction.atomic
 def referrer_set(*, user: User, code_value: str, now: datetime) -> User:
     """Redeem an invite code after sign-up: its owner becomes `user`'s referrer, for good.
     Raises AlreadyReferredError, the code errors (invalid, expired, used_up), OwnCodeError,
-    ReferralCycleError."""
+    ReferralCycleError; each refusal is counted (code_refusals_counted)."""
+    with code_refusals_counted(now=now):
+        return _referrer_set(user=user, code_value=code_value, now=now)
+
+
+@transaction.atomic
+def _referrer_set(*, user: User, code_value: str, now: datetime) -> User:
     if user.referred_by_id is not None:
         raise AlreadyReferredError()
     code = code_redeem(value=code_value, now=now)
