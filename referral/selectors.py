@@ -3,17 +3,20 @@ is one indexed prefix range of `tree_path`, an upline is parsed from the user's 
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 
 from common.db import datetime_text_sql, select_rows, uuid_text_sql
 from referral.errors import ReferralsNotFoundError
-from users.models import User
+from users.models import User, to_base36
 from users.phones import phone_from_search
 
 REFERRAL_FIELDS = ("uuid", "username", "email", "phone", "first_name", "last_name", "date_joined")
@@ -190,13 +193,100 @@ def referral_upline(*, user: User) -> list[dict[str, object]]:
     """`user`'s referrer, their referrer, … up to the root, nearest first, with `level`
     (1 = the referrer)."""
     ancestors = User.objects.filter(pk__in=user.ancestor_ids).values(
-        "uuid", "username", "tree_depth"
+        "id", "uuid", "username", "email", "phone", "tree_depth"
     )
     return [
         {
+            "id": row["id"],  # for the admin's links; the API shows uuids only
             "uuid": row["uuid"],
             "username": row["username"] or "",
+            "label": row["email"] or row["phone"] or row["username"] or str(row["uuid"]),
             "level": user.tree_depth - row["tree_depth"],
         }
         for row in sorted(ancestors, key=lambda row: row["tree_depth"], reverse=True)
     ]
+
+
+# Each prefix's range of users_user_tree_idx, counted from the index alone. The bounds are
+# explicit (~>=~ and ~<~ are text_pattern_ops' operators): a LIKE whose pattern comes from
+# a column would not use the index. A prefix ends in "/", and "0" sorts right after "/".
+_SUBTREE_SIZES_SQL = """
+    SELECT (SELECT count(*) FROM users_user
+            WHERE tree_path ~>=~ prefix AND tree_path ~<~ (left(prefix, -1) || '0'))
+    FROM unnest(%s::text[]) WITH ORDINALITY AS given(prefix, position)
+    ORDER BY position
+"""
+
+
+def referral_subtree_sizes(*, prefixes: list[str]) -> list[int]:
+    """The number of users under each of `prefixes` (User.subtree_prefix values), in their
+    order: one statement on Postgres, however many prefixes."""
+    if not prefixes:
+        return []
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_SUBTREE_SIZES_SQL, [prefixes])
+            return [count for (count,) in cursor.fetchall()]
+    return [User.objects.filter(tree_path__startswith=prefix).count() for prefix in prefixes]
+
+
+@dataclass(frozen=True)
+class ReferralNode:
+    """A direct referral as the admin's tree shows it."""
+
+    id: int
+    uuid: UUID
+    label: str  # email, phone, username or uuid
+    date_joined: datetime
+    direct: int
+    total: int  # the whole downline
+
+
+def referral_children(*, user: User, offset: int, limit: int) -> tuple[list[ReferralNode], int]:
+    """A page of `user`'s direct referrals (oldest first), each with the sizes of its own
+    direct referrals and downline, and the number of all direct referrals. Four queries
+    for any page."""
+    referrals = User.objects.filter(referred_by=user)
+    count = referrals.count()
+    page = list(
+        referrals.order_by("date_joined", "id").values(
+            "id", "uuid", "email", "phone", "username", "date_joined"
+        )[offset : offset + limit]
+    )
+    ids = [row["id"] for row in page]
+    direct = dict(
+        User.objects.filter(referred_by__in=ids)
+        .order_by()
+        .values("referred_by")
+        .annotate(count=Count("pk"))
+        .values_list("referred_by", "count")
+    )
+    prefix = user.subtree_prefix
+    totals = referral_subtree_sizes(prefixes=[f"{prefix}{to_base36(pk)}/" for pk in ids])
+    nodes = [
+        ReferralNode(
+            id=row["id"],
+            uuid=row["uuid"],
+            label=row["email"] or row["phone"] or row["username"] or str(row["uuid"]),
+            date_joined=row["date_joined"],
+            direct=direct.get(row["id"], 0),
+            total=total,
+        )
+        for row, total in zip(page, totals, strict=True)
+    ]
+    return nodes, count
+
+
+# Rows a downline export reads from the database at a time.
+DOWNLINE_EXPORT_CHUNK = 2000
+
+
+def referral_downline_export(*, user: User) -> Iterator[Mapping[str, Any]]:
+    """`user`'s whole downline, by level, then date joined (referral_downline's order), as
+    dicts of uuid, email, date_joined, level and referrer (the referrer's uuid), read
+    DOWNLINE_EXPORT_CHUNK rows at a time (a server-side cursor on Postgres): memory stays
+    flat for a downline of any size."""
+    rows = referral_downline(user=user, depth=settings.REFERRAL_MAX_DEPTH).values(
+        "uuid", "email", "date_joined", level=F("level"), referrer=F("referred_by_uuid")
+    )
+    return rows.iterator(chunk_size=DOWNLINE_EXPORT_CHUNK)
