@@ -12,6 +12,7 @@ read-only (a tombstone takes no data).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin, messages
@@ -23,11 +24,14 @@ from django.contrib.auth.forms import (
     AdminUserCreationForm,
     UserChangeForm,
 )
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.forms import ModelForm
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.html import format_html
@@ -36,7 +40,15 @@ from rest_framework_simplejwt.token_blacklist.admin import BlacklistedTokenAdmin
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
 from common.admin import ReadOnlyAdminMixin, domain_errors_as_form_errors
+from common.csv import csv_lines
 from common.errors import DomainError
+from common.formats import format_datetime
+from referral.selectors import (
+    referral_children,
+    referral_downline_export,
+    referral_stats,
+    referral_upline,
+)
 from social.admin import SocialAccountInline
 from users.models import User
 from users.phones import phone_from_search
@@ -52,6 +64,8 @@ from users.services.accounts import (
 from users.services.lifecycle import user_erase, user_restore
 
 _CONTACTS = ("email", "username", "phone")
+# Nodes per request of the tree on a user's page.
+REFERRAL_TREE_PAGE_SIZE = 50
 
 
 class _UserFieldsCleaningMixin:
@@ -154,6 +168,7 @@ class UserAdmin(DjangoUserAdmin):
                     "referred_at",
                     "tree_depth",
                     "referrals_link",
+                    "referral_tree",
                 )
             },
         ),
@@ -183,6 +198,7 @@ class UserAdmin(DjangoUserAdmin):
         "referred_at",
         "tree_depth",
         "referrals_link",
+        "referral_tree",
         "last_login",
         "erased_at",
     )
@@ -209,6 +225,108 @@ class UserAdmin(DjangoUserAdmin):
     # The unfiltered total is a second COUNT(*) over the whole table on every search.
     show_full_result_count = False
     actions = ("deactivate_selected", "restore_selected", "erase_selected")
+
+    class Media:
+        js = ("users/admin/referral-tree.js",)
+        css = {"all": ("users/admin/referral-tree.css",)}
+
+    def get_urls(self) -> list[URLPattern]:
+        # The tree on a user's page: one request per expanded node (ReferralTreeNodesView),
+        # and the whole downline as CSV. Staff who may view users, like the page itself.
+        def view(function: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+            return self.admin_site.admin_view(function)
+
+        return [
+            path(
+                "<path:object_id>/referrals.json",
+                view(self.referral_children_view),
+                name="users_user_referrals_json",
+            ),
+            path(
+                "<path:object_id>/downline.csv",
+                view(self.downline_csv_view),
+                name="users_user_downline_csv",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _viewable_user(self, request: HttpRequest, object_id: str) -> User:
+        user = self.get_object(request, object_id)
+        if user is None:
+            raise Http404
+        if not self.has_view_permission(request, user):
+            raise PermissionDenied
+        return user
+
+    def referral_children_view(self, request: HttpRequest, object_id: str) -> JsonResponse:
+        """A page of the user's direct referrals, for the tree on the change page:
+        `?page=` from 1, REFERRAL_TREE_PAGE_SIZE nodes a page."""
+        user = self._viewable_user(request, object_id)
+        try:
+            page = max(1, int(request.GET.get("page", "1")))
+        except ValueError:
+            page = 1
+        nodes, count = referral_children(
+            user=user, offset=(page - 1) * REFERRAL_TREE_PAGE_SIZE, limit=REFERRAL_TREE_PAGE_SIZE
+        )
+        has_next = page * REFERRAL_TREE_PAGE_SIZE < count
+        return JsonResponse(
+            {
+                "count": count,
+                "page": page,
+                "next": f"?page={page + 1}" if has_next else None,
+                "nodes": [
+                    {
+                        "uuid": str(node.uuid),
+                        "label": node.label,
+                        "joined": format_datetime(node.date_joined),
+                        "direct": node.direct,
+                        "total": node.total,
+                        "url": reverse("admin:users_user_change", args=[node.id]),
+                        "children_url": reverse("admin:users_user_referrals_json", args=[node.id]),
+                    }
+                    for node in nodes
+                ],
+            }
+        )
+
+    def downline_csv_view(self, request: HttpRequest, object_id: str) -> StreamingHttpResponse:
+        """The user's whole downline as CSV (uuid, email, level, referrer, joined), streamed
+        from the database a chunk at a time (referral_downline_export)."""
+        user = self._viewable_user(request, object_id)
+        response = StreamingHttpResponse(
+            csv_lines(
+                ("uuid", "email", "level", "referrer", "joined"),
+                (
+                    (
+                        row["uuid"],
+                        row["email"] or "",
+                        row["level"],
+                        row["referrer"],
+                        format_datetime(row["date_joined"]),
+                    )
+                    for row in referral_downline_export(user=user)
+                ),
+            ),
+            content_type="text/csv; charset=utf-8",
+        )
+        response["Content-Disposition"] = f'attachment; filename="downline-{user.uuid}.csv"'
+        return response
+
+    @admin.display(description=_("place in the tree"))
+    def referral_tree(self, obj: User) -> str:
+        if obj.pk is None:
+            return "-"
+        return render_to_string(
+            "admin/users/user/referral_tree.html",
+            {
+                "user": obj,
+                "upline": list(reversed(referral_upline(user=obj))),
+                "stats": referral_stats(user=obj),
+                "nodes_url": reverse("admin:users_user_referrals_json", args=[obj.pk]),
+                "csv_url": reverse("admin:users_user_downline_csv", args=[obj.pk]),
+            },
+        )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return super().get_queryset(request).annotate(referral_count=referrals_count_expression())
