@@ -61,6 +61,8 @@ _CHART = {
     "legend_at_bottom": True,
     "margin": 10,
     "print_values": False,
+    "truncate_label": -1,
+    "truncate_legend": -1,
 }
 _NO_DATA = {"no_data_text": ""}
 

@@ -123,7 +123,7 @@ class TestUserChangePageTree:
         assert 'class="referral-stat-total">5<' in page
         assert 'class="referral-stat-depth">3<' in page
         assert page.count('class="referral-stat-level"') == 3
-        assert "A root: no referrer." in page
+        assert "(a root: no referrer)" in page
 
     def test_a_user_without_referrals_gets_no_tree(self, admin_client: Client, tree: Tree) -> None:
         response = admin_client.get(reverse("admin:users_user_change", args=[tree.carol.pk]))
