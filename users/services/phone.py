@@ -21,6 +21,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils.crypto import salted_hmac
 from django.utils.translation import ngettext
 
+from codes.services import code_refusals_counted
 from common.db import commit_without_waiting_for_disk, select_one, violated_constraint
 from users.errors import (
     FieldTakenError,
@@ -184,11 +185,11 @@ def phone_sign_in(
     the account cannot be created (a refused referral code), which leaves it as it was.
     Raises PhoneInvalidError; PhoneCodeInvalidError for a wrong, expired, used or dead
     code and for an inactive account; user_create's errors (`referral_code`: invalid,
-    expired, used_up, too_deep)."""
+    expired, used_up, too_deep), each refusal of the code counted (code_refusals_counted)."""
     phone = _phone_e164(phone)
     code_hash = phone_code_hash(phone=phone, code=code)
     signed_in: PhoneSignIn | None = None
-    with transaction.atomic():
+    with code_refusals_counted(now=now), transaction.atomic():
         sql = _CODE_AND_ACCOUNT_SQL
         if connection.features.has_select_for_update_of:
             sql += " FOR UPDATE OF code"  # SQLite: the transaction is exclusive already

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('users', '0004_user_contact_constraints'),
+        ('users', '0005_phone_code'),
     ]
 
     operations = [

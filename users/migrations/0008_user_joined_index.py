@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ('users', '0006_user_signup_channel_backfill'),
+        ('users', '0007_user_signup_channel_backfill'),
     ]
 
     operations = [
