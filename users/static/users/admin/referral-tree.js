@@ -5,8 +5,8 @@
 (function () {
   function counts(container, node) {
     return container.dataset.labelCounts
-      .replace("%(direct)s", node.direct)
-      .replace("%(total)s", node.total);
+      .replace("{direct}", node.direct)
+      .replace("{total}", node.total);
   }
 
   function loadInto(container, list, url) {
