@@ -15,7 +15,7 @@ from users.services.phone import phone_code_store, phone_sign_in
 
 pytestmark = pytest.mark.django_db
 
-backfill = importlib.import_module("users.migrations.0007_user_signup_channel_backfill")
+backfill = importlib.import_module("users.migrations.0008_user_signup_channel_backfill")
 
 
 class TestSignupChannel:

@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ('users', '0008_user_joined_index'),
+        ('users', '0009_user_joined_index'),
     ]
 
     operations = [

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ('users', '0007_user_signup_channel_backfill'),
+        ('users', '0008_user_signup_channel_backfill'),
     ]
 
     operations = [

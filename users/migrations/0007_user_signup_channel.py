@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('users', '0005_phone_code'),
+        ('users', '0006_user_erasure'),
     ]
 
     operations = [

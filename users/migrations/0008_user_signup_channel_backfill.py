@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ('users', '0006_user_signup_channel'),
+        ('users', '0007_user_signup_channel'),
     ]
 
     operations = [migrations.RunPython(backfill, migrations.RunPython.noop)]
