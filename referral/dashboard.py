@@ -123,7 +123,7 @@ def _signups(*, first: datetime, days: int) -> list[SignupDay]:
 
 @dataclass(frozen=True)
 class ForestOverview:
-    users: int
+    users: int  # erased accounts (tombstones) left out
     roots: int  # users without a referrer: the trees
     deepest: int  # the deepest level (0: nobody has a referrer)
     levels: list[tuple[int, int]]  # (level, users on it), every level from 0
@@ -138,7 +138,8 @@ _LEVELS_SQL = """
 
 
 def dashboard_forest() -> ForestOverview:
-    """Users, roots, the deepest level and the users on every level."""
+    """Users, roots, the deepest level and the users on every level, erased accounts
+    left out (their tombstones are roots without a tree: users_user_erased_idx)."""
     return _cached("forest", _forest)
 
 
@@ -154,6 +155,9 @@ def _forest() -> ForestOverview:
             .annotate(count=Count("pk"))
             .values_list("tree_depth", "count")
         )
+    erased = User.objects.filter(erased_at__isnull=False).count()
+    if erased:
+        counted[0] -= erased
     deepest = max(counted, default=0)
     levels = [(level, counted.get(level, 0)) for level in range(deepest + 1)] if counted else []
     return ForestOverview(

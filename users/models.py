@@ -212,6 +212,12 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=models.Q(referred_by__isnull=False),
                 name="users_user_referrer_idx",
             ),
+            # Tombstones (all of them roots) are left out of the forest's figures.
+            models.Index(
+                fields=["erased_at"],
+                condition=models.Q(erased_at__isnull=False),
+                name="users_user_erased_idx",
+            ),
             models.Index(
                 TreeRoot("tree_path"),
                 # With the column it is computed from: Postgres reads an expression from an

@@ -28,6 +28,7 @@ from referral.dashboard import (
 )
 from tests.users.factories import UserFactory
 from users.models import User
+from users.services.lifecycle import user_erase
 
 pytestmark = pytest.mark.django_db
 
@@ -106,6 +107,14 @@ class TestDashboardForest:
 
         assert (overview.users, overview.roots, overview.deepest) == (6, 3, 2)
         assert overview.levels == [(0, 3), (1, 2), (2, 1)]
+
+    def test_leaves_erased_accounts_out(self, forest: Forest, now: datetime) -> None:
+        user_erase(user=forest.elena, now=now)
+
+        overview = dashboard_forest()
+
+        assert (overview.users, overview.roots) == (5, 2)
+        assert overview.levels == [(0, 2), (1, 2), (2, 1)]
 
     def test_an_empty_forest_has_no_levels(self) -> None:
         overview = dashboard_forest()

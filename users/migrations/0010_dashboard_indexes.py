@@ -17,6 +17,10 @@ class Migration(migrations.Migration):
     operations = [
         AddIndexConcurrently(
             model_name='user',
+            index=models.Index(condition=models.Q(('erased_at__isnull', False)), fields=['erased_at'], name='users_user_erased_idx'),
+        ),
+        AddIndexConcurrently(
+            model_name='user',
             index=models.Index(fields=['tree_depth'], name='users_user_depth_idx'),
         ),
         AddIndexConcurrently(
