@@ -7,11 +7,14 @@ import hashlib
 import hmac
 import ipaddress
 import re
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpRequest
 from rest_framework.throttling import BaseThrottle
 
+# What network_prefix gives for anything that is not an address.
+UNKNOWN_NETWORK = "unknown"
 # IPv4 addresses are kept to their /24, IPv6 to their /64 (one subscriber's whole range).
 _PREFIX_LENGTH = {4: 24, 6: 64}
 
@@ -38,7 +41,7 @@ def network_prefix(address: str) -> str:
     try:
         ip = ipaddress.ip_address(address.strip())
     except ValueError:
-        return "unknown"
+        return UNKNOWN_NETWORK
     if ip.version == 6 and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     network = ipaddress.ip_network(f"{ip}/{_PREFIX_LENGTH[ip.version]}", strict=False)
@@ -57,3 +60,25 @@ def is_crawler(user_agent: str) -> bool:
     """Whether a user agent is a bot, crawler, link previewer or script; an empty one
     counts as one (browsers always send theirs)."""
     return not user_agent.strip() or _CRAWLER.search(user_agent) is not None
+
+
+@dataclass(frozen=True)
+class ClientFacts:
+    """What a sign-up or a sign-in keeps of who made it: the network (never the address)
+    and a keyed hash of the user agent (never the string). Built by the view, which has
+    the request; services take this instead."""
+
+    network: str
+    user_agent_hash: str
+
+    @classmethod
+    def of(cls, request: HttpRequest) -> ClientFacts:
+        return cls(
+            network=network_prefix(client_ip(request)),
+            user_agent_hash=user_agent_hash(request.META.get("HTTP_USER_AGENT", "")),
+        )
+
+    @classmethod
+    def unknown(cls) -> ClientFacts:
+        """For a write that no request made (the admin's own forms, scripts, tests)."""
+        return cls(network=UNKNOWN_NETWORK, user_agent_hash="")

@@ -352,6 +352,14 @@ REFERRAL_LANDING_URL = env.str("REFERRAL_LANDING_URL", default="")
 CODES_CACHE_SECONDS = env.int("CODES_CACHE_SECONDS", default=60 * 60)
 # The materialized path is indexed by a btree, whose entries are limited to ~2.7 kB.
 REFERRAL_MAX_DEPTH = env.int("REFERRAL_MAX_DEPTH", default=250)
+# Referred sign-ups that look like self-referral (referral.abuse) are flagged for staff to
+# review ("flag"), or their invite code is refused with 400 referral_refused ("block").
+REFERRAL_ABUSE_POLICY = env.str("REFERRAL_ABUSE_POLICY", default="flag")
+if REFERRAL_ABUSE_POLICY not in ("flag", "block"):
+    raise ImproperlyConfigured("REFERRAL_ABUSE_POLICY must be flag or block")
+# More sign-ups than this with one code from one network within the window: a burst.
+REFERRAL_ABUSE_BURST_MAX = env.int("REFERRAL_ABUSE_BURST_MAX", default=3)
+REFERRAL_ABUSE_BURST_WINDOW = env.int("REFERRAL_ABUSE_BURST_WINDOW", default=60 * 60)
 
 # --- Change queue for the tree service ----------------------------------------------
 API_KEY_CUSTOM_HEADER = "HTTP_X_API_KEY"  # djangorestframework-api-key reads X-API-Key

@@ -33,3 +33,12 @@ class TreeTooDeepError(DomainError):
 
 class ReferralsNotFoundError(NotFoundError):
     default_detail = _("User not found.")
+
+
+class ReferralRefusedError(DomainError):
+    """A referred sign-up the abuse rules flagged, under REFERRAL_ABUSE_POLICY=block."""
+
+    refuses_invite_code = True
+    code = "referral_refused"
+    default_detail = _("This invite code cannot be used for this sign-up.")
+    default_attr = "code"

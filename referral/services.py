@@ -11,7 +11,7 @@ order, and after the code owner's lock (common.locks.CODE_OWNER) where a code is
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -21,12 +21,16 @@ from django.db.models.functions import Concat, Substr
 from codes.models import ReferralCode
 from codes.services import code_count_use, code_redeem, code_refusals_counted
 from common import locks
+from common.network import UNKNOWN_NETWORK, ClientFacts
+from referral.abuse import AbuseThresholds, SignupSignals, abuse_reasons
 from referral.errors import (
     AlreadyReferredError,
     OwnCodeError,
     ReferralCycleError,
+    ReferralRefusedError,
     TreeTooDeepError,
 )
+from referral.models import ReferredSignup
 from users.models import User
 
 
@@ -123,20 +127,30 @@ def referral_attach(*, user: User, code: ReferralCode, now: datetime) -> User:
     return user
 
 
-def referrer_set(*, user: User, code_value: str, now: datetime) -> User:
-    """Redeem an invite code after sign-up: its owner becomes `user`'s referrer, for good.
-    Raises AlreadyReferredError, the code errors (invalid, expired, used_up), OwnCodeError,
-    ReferralCycleError; each refusal is counted (code_refusals_counted)."""
+def referrer_set(
+    *, user: User, code_value: str, now: datetime, client: ClientFacts | None = None
+) -> User:
+    """Redeem an invite code after sign-up: its owner becomes `user`'s referrer, for good,
+    with the abuse signals of `client` recorded (referral_signup_record). Raises
+    AlreadyReferredError, the code errors (invalid, expired, used_up), OwnCodeError,
+    ReferralCycleError, ReferralRefusedError; each refusal is counted
+    (code_refusals_counted)."""
     with code_refusals_counted(now=now):
-        return _referrer_set(user=user, code_value=code_value, now=now)
+        return _referrer_set(
+            user=user, code_value=code_value, now=now, client=client or ClientFacts.unknown()
+        )
 
 
 @transaction.atomic
-def _referrer_set(*, user: User, code_value: str, now: datetime) -> User:
+def _referrer_set(*, user: User, code_value: str, now: datetime, client: ClientFacts) -> User:
     if user.referred_by_id is not None:
         raise AlreadyReferredError()
     code = code_redeem(value=code_value, now=now)
+    signals = referral_signals_check(code=code, client=client, email_verdict=None, now=now)
     referral_attach(user=user, code=code, now=now)
+    referral_signup_record(
+        referee=user, code=code, signals=signals, door=ReferredSignup.Door.REFERRER_SET, now=now
+    )
     code_count_use(code=code, now=now)  # last: see code_count_use
     return user
 
@@ -170,3 +184,67 @@ def referral_node_remove(*, user: User) -> int:
     user.referred_by, user.referred_with_code, user.referred_at = None, None, None
     user.tree_path, user.tree_depth = "/", 0
     return moved
+
+
+def referral_signals_check(
+    *, code: ReferralCode, client: ClientFacts, email_verdict: str | None, now: datetime
+) -> SignupSignals:
+    """The abuse signals of a sign-up under `code` (redeemed, with its owner) from
+    `client` now. Under REFERRAL_ABUSE_POLICY=block, raises ReferralRefusedError when the
+    rules (referral.abuse) flag them."""
+    earlier = 0
+    if client.network != UNKNOWN_NETWORK:
+        # Parallel sign-ups from one network each miss the others until they commit: a
+        # burst is seen a sign-up or two late, which a signal (not a limit) can afford.
+        window = timedelta(seconds=settings.REFERRAL_ABUSE_BURST_WINDOW)
+        earlier = ReferredSignup.objects.filter(
+            code=code, network=client.network, created_at__gt=now - window, created_at__lte=now
+        ).count()
+    signals = SignupSignals(
+        network=client.network,
+        user_agent_hash=client.user_agent_hash,
+        referrer_network=code.owner.last_sign_in_network,
+        email_verdict=email_verdict,
+        network_signups_last_hour=earlier + 1,
+    )
+    if settings.REFERRAL_ABUSE_POLICY == "block" and abuse_reasons(
+        signals=signals, thresholds=AbuseThresholds.from_settings()
+    ):
+        raise ReferralRefusedError()
+    return signals
+
+
+def referral_signup_record(
+    *,
+    referee: User,
+    code: ReferralCode,
+    signals: SignupSignals,
+    door: ReferredSignup.Door,
+    now: datetime,
+) -> ReferredSignup:
+    """Keep the signals of `referee`'s coming under the owner of `code`, flagged with the
+    rules' reasons (referral.abuse). Call in the transaction that links them."""
+    reasons = abuse_reasons(signals=signals, thresholds=AbuseThresholds.from_settings())
+    return ReferredSignup.objects.create(
+        referee=referee,
+        referrer_id=code.owner_id,
+        code=code,
+        created_at=now,
+        door=door,
+        network=signals.network,
+        user_agent_hash=signals.user_agent_hash,
+        is_same_network_as_referrer=signals.is_same_network_as_referrer,
+        email_verdict=signals.email_verdict or "",
+        network_signups_last_hour=signals.network_signups_last_hour,
+        reasons=" ".join(reasons),
+        is_flagged=bool(reasons),
+    )
+
+
+@transaction.atomic
+def referral_signup_clear(*, signup: ReferredSignup, by: User, now: datetime) -> None:
+    """Staff looked at a flagged sign-up and found nothing wrong: unflag it, keeping its
+    reasons and who cleared it when."""
+    ReferredSignup.objects.filter(pk=signup.pk, is_flagged=True).update(
+        is_flagged=False, cleared_at=now, cleared_by=by
+    )

@@ -8,7 +8,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from codes.errors import INVITE_CODE_ERROR_CODES
-from referral.errors import AlreadyReferredError, OwnCodeError, ReferralCycleError, TreeTooDeepError
+from common.network import ClientFacts
+from referral.errors import (
+    AlreadyReferredError,
+    OwnCodeError,
+    ReferralCycleError,
+    ReferralRefusedError,
+    TreeTooDeepError,
+)
 from referral.selectors import (
     referral_downline,
     referral_list_direct,
@@ -201,6 +208,7 @@ class ReferralUplineView(APIView):
         OwnCodeError.code,
         ReferralCycleError.code,
         TreeTooDeepError.code,
+        ReferralRefusedError.code,
     ],
     field_name="code",
 )
@@ -233,5 +241,6 @@ class ReferrerSetView(APIView):
             user=authenticated_user(request),
             code_value=payload.validated_data["code"],
             now=timezone.now(),
+            client=ClientFacts.of(request),
         )
         return Response(ReferrerSetOutputSerializer(user).data, status=status.HTTP_201_CREATED)

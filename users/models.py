@@ -115,6 +115,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Tokens issued in an earlier second are refused (users.selectors.token_user_get):
     # restoring a deactivated account does not bring back the tokens deactivation ended.
     tokens_valid_from = models.DateTimeField(null=True, blank=True, editable=False)
+    # The network (a /24 or /64, never the address) of the last sign-in with a password or
+    # a phone code, for the abuse signal "referred from the referrer's own network".
+    last_sign_in_network = models.CharField(  # noqa: DJ001
+        max_length=43, null=True, blank=True, editable=False
+    )
     # NULL for an operator's account made by `createsuperuser` (outside the programme).
     signup_channel = models.CharField(  # noqa: DJ001
         _("signed up with"),

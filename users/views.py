@@ -1,3 +1,4 @@
+from typing import Any
 from uuid import UUID
 
 from django.utils import timezone, translation
@@ -9,12 +10,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from codes.errors import INVITE_CODE_ERROR_CODES
+from common.network import ClientFacts
 from common.openapi import AutoSchema
 from common.throttles import AnonThrottle, ScopedIPThrottle, UserThrottle
 from common.views import AccessByMethodView
-from referral.errors import TreeTooDeepError
+from referral.errors import ReferralRefusedError, TreeTooDeepError
 from sync.views import UserExportDetailView
 from users.authentication import STAFF_ACCESS, authenticated_user
 from users.emails import LinkSite
@@ -52,7 +55,7 @@ from users.services.passwords import (
     user_set_password,
 )
 from users.services.phone import phone_code_send, phone_sign_in
-from users.services.tokens import token_blacklist
+from users.services.tokens import token_blacklist, user_sign_in_network_record
 
 # Example bodies, as the API answers them.
 PROFILE = {
@@ -90,13 +93,17 @@ TOKENS = {
 @extend_validation_errors([FieldTakenError.code], field_name="phone", methods=["post"])
 @extend_validation_errors(PASSWORD_VALIDATOR_CODES, field_name="password", methods=["post"])
 @extend_validation_errors(
-    [*INVITE_CODE_ERROR_CODES, TreeTooDeepError.code], field_name="referral_code", methods=["post"]
+    [*INVITE_CODE_ERROR_CODES, TreeTooDeepError.code, ReferralRefusedError.code],
+    field_name="referral_code",
+    methods=["post"],
 )
 class UserRegisterView(APIView):
     """Create an account with email and password, optionally with an invite code.
 
     The email must be deliverable (Hunter.io, when configured). Every new user gets an
-    active referral code at once. Answers with the new user's profile.
+    active referral code at once. Answers with the new user's profile. A sign-up with an
+    invite code that looks like its owner inviting themselves is flagged for staff, or,
+    where the service is set to block such sign-ups, refused with `referral_refused`.
     """
 
     permission_classes = [AllowAny]
@@ -130,7 +137,9 @@ class UserRegisterView(APIView):
     def post(self, request: Request) -> Response:
         payload = UserRegisterInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        user = user_register(now=timezone.now(), **payload.validated_data)
+        user = user_register(
+            now=timezone.now(), client=ClientFacts.of(request), **payload.validated_data
+        )
         return Response(
             UserProfileOutputSerializer(user_profile_get(user=user)).data,
             status=status.HTTP_201_CREATED,
@@ -221,6 +230,19 @@ class TokenCreateView(jwt_views.TokenObtainPairView):
     schema = CredentialsSchema()
     throttle_classes = [AnonThrottle, UserThrottle, ScopedIPThrottle]
     throttle_scope = "login"
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # simplejwt's, and then the network the user signed in from is kept as their last
+        # (an abuse signal for the sign-ups they refer).
+        serializer = self.get_serializer(data=request.data)
+        try:
+            serializer.is_valid(raise_exception=True)
+        except TokenError as exc:
+            raise InvalidToken(exc.args[0]) from exc
+        # TokenObtainSerializer.validate sets `user`; its stubs type the serializer as a base.
+        user = serializer.user  # type: ignore[attr-defined]
+        user_sign_in_network_record(user=user, network=ClientFacts.of(request).network)
+        return Response(serializer.validated_data, status=status.HTTP_200_OK)
 
 
 @extend_schema(
@@ -404,7 +426,9 @@ class PhoneCodeSendView(APIView):
 
 @extend_validation_errors([PhoneCodeInvalidError.code], field_name="code", methods=["post"])
 @extend_validation_errors(
-    [*INVITE_CODE_ERROR_CODES, TreeTooDeepError.code], field_name="referral_code", methods=["post"]
+    [*INVITE_CODE_ERROR_CODES, TreeTooDeepError.code, ReferralRefusedError.code],
+    field_name="referral_code",
+    methods=["post"],
 )
 class PhoneTokenCreateView(APIView):
     """Sign in with a phone and the code sent to it; answers an access and a refresh
@@ -413,11 +437,11 @@ class PhoneTokenCreateView(APIView):
     The first sign-in of a phone creates its account (phone only, no password; it gets a
     referral code like every new user) and answers `created: true`; `referral_code` then
     makes that code's owner the referrer, and is refused as at registration (`invalid`,
-    `expired`, `used_up`, `too_deep` on `referral_code`; the phone code stays usable for a
-    retry without it). For a phone that already has an account, `referral_code` is
-    ignored. A code works once: a wrong, expired or used code, a code after its 5th wrong
-    try (even with the right digits), and an inactive account all answer 400
-    `invalid_code`. Throttled per IP address (`THROTTLE_LOGIN`).
+    `expired`, `used_up`, `too_deep`, `referral_refused` on `referral_code`; the phone code
+    stays usable for a retry without it). For a phone that already has an account,
+    `referral_code` is ignored. A code works once: a wrong, expired or used code, a code
+    after its 5th wrong try (even with the right digits), and an inactive account all
+    answer 400 `invalid_code`. Throttled per IP address (`THROTTLE_LOGIN`).
     """
 
     permission_classes = [AllowAny]
@@ -452,7 +476,9 @@ class PhoneTokenCreateView(APIView):
     def post(self, request: Request) -> Response:
         payload = PhoneTokenCreateInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        signed_in = phone_sign_in(now=timezone.now(), **payload.validated_data)
+        signed_in = phone_sign_in(
+            now=timezone.now(), client=ClientFacts.of(request), **payload.validated_data
+        )
         return Response(PhoneTokenOutputSerializer(signed_in).data)
 
 

@@ -32,7 +32,13 @@ from common import locks
 from common.db import violated_constraint
 from common.errors import DomainError
 from common.metrics import signup_count
-from referral.services import referral_position_under
+from common.network import ClientFacts
+from referral.models import ReferredSignup
+from referral.services import (
+    referral_position_under,
+    referral_signals_check,
+    referral_signup_record,
+)
 from users.clients import HunterUnavailableError, hunter_email_status
 from users.errors import (
     ContactRequiredError,
@@ -62,14 +68,16 @@ _UNIQUE_FIELDS = {
 _ERASED = {"users_user_erased_is_blank": "erased"}
 
 
-def email_check_deliverable(*, email: str) -> None:
-    """Refuse an address Hunter.io calls `invalid` or `disposable` (EmailUndeliverableError).
+def email_check_deliverable(*, email: str) -> str | None:
+    """Refuse an address Hunter.io calls `invalid` or `disposable` (EmailUndeliverableError);
+    return Hunter's verdict on any other (`valid`, `webmail`, `accept_all`, …), None when
+    no check was made.
 
     Fails open: with no HUNTER_API_KEY, or when Hunter is down, slow or answers garbage,
     the address is accepted and the outcome logged. Verdicts are cached for a day.
     """
     if not settings.HUNTER_API_KEY:
-        return
+        return None
     key = "hunter:" + hashlib.sha256(email.lower().encode()).hexdigest()
     status = cache.get(key)
     if status is None:
@@ -77,11 +85,12 @@ def email_check_deliverable(*, email: str) -> None:
             status = hunter_email_status(email)
         except HunterUnavailableError:
             logger.warning("Email deliverability check unavailable; accepting", exc_info=True)
-            return
+            return None
         cache.set(key, status, timeout=settings.HUNTER_CACHE_SECONDS)
     logger.info("Email deliverability checked", extra={"hunter_status": status})
     if status in UNDELIVERABLE_STATUSES:
         raise EmailUndeliverableError()
+    return str(status)
 
 
 def user_fields_normalize(fields: dict[str, Any]) -> dict[str, Any]:
@@ -157,12 +166,16 @@ def user_create(
     referral_code: str | None = None,
     username: str | None = None,
     phone: str | None = None,
+    client: ClientFacts | None = None,
+    email_verdict: str | None = None,
     **fields: Any,
 ) -> User:
     """Create an account (no password: an unusable one), under the owner of
     `referral_code` when given, with its first referral code (REFERRAL_CODE_ON_SIGNUP).
+    A referred sign-up keeps its abuse signals (`client`, who made the request, and
+    Hunter's `email_verdict`, where one was made: referral.services.referral_signup_record).
     Raises FieldTakenError, PhoneInvalidError, ContactRequiredError, and the code errors
-    (invalid, expired, used_up, too_deep) on `referral_code`."""
+    (invalid, expired, used_up, too_deep, referral_refused) on `referral_code`."""
     contacts = user_fields_normalize({"email": email, "username": username, "phone": phone})
     user_contacts_check(user=None, fields=contacts)
     channel = SignupChannel.EMAIL if contacts["email"] else SignupChannel.PHONE
@@ -171,10 +184,16 @@ def user_create(
         user.set_password(password)
     else:
         user.set_unusable_password()
-    code = None
+    code = signals = None
     if referral_code:
         with _on_field("referral_code"):
             code = code_redeem(value=referral_code, now=now)
+            signals = referral_signals_check(
+                code=code,
+                client=client or ClientFacts.unknown(),
+                email_verdict=email_verdict,
+                now=now,
+            )
             user.tree_path, user.tree_depth = referral_position_under(referrer=code.owner)
         user.referred_by = code.owner
         user.referred_with_code = code
@@ -182,7 +201,9 @@ def user_create(
     _save_checking_unique(user)
     if settings.REFERRAL_CODE_ON_SIGNUP:
         code_issue(owner=user, now=now)
-    if code is not None:
+    if code is not None and signals is not None:
+        door = ReferredSignup.Door.SIGNUP if contacts["email"] else ReferredSignup.Door.PHONE
+        referral_signup_record(referee=user, code=code, signals=signals, door=door, now=now)
         with _on_field("referral_code"):
             code_count_use(code=code, now=now)  # last: see code_count_use
     transaction.on_commit(lambda: signup_count(with_referral_code=bool(referral_code)))
@@ -198,13 +219,22 @@ def _on_field(attr: str) -> Iterator[None]:
         raise exc.for_field(attr) from exc
 
 
-def user_register(*, email: str, password: str, now: datetime, **fields: Any) -> User:
-    """Sign-up by email: the deliverability check, then user_create. The check runs before
-    the transaction opens, so a slow checker never holds database locks. A refused
-    invite code is counted (code_refusals_counted)."""
-    email_check_deliverable(email=email)
+def user_register(
+    *, email: str, password: str, now: datetime, client: ClientFacts | None = None, **fields: Any
+) -> User:
+    """Sign-up by email: the deliverability check, then user_create with its verdict. The
+    check runs before the transaction opens, so a slow checker never holds database
+    locks. A refused invite code is counted (code_refusals_counted)."""
+    verdict = email_check_deliverable(email=email)
     with code_refusals_counted(now=now):
-        return user_create(email=email, password=password, now=now, **fields)
+        return user_create(
+            email=email,
+            password=password,
+            now=now,
+            client=client,
+            email_verdict=verdict,
+            **fields,
+        )
 
 
 def user_changes_check(*, user: User | None, changes: dict[str, Any]) -> dict[str, Any]:

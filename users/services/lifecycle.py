@@ -18,6 +18,7 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from codes.services import codes_invalidate_for_owner, codes_retire_for_owner
 from common import locks
+from referral.models import ReferredSignup
 from referral.services import referral_node_remove
 from social.services import social_accounts_unlink_all
 from users.errors import UserAlreadyActiveError, UserNotFoundError
@@ -57,10 +58,11 @@ def user_erase(*, user: User, now: datetime) -> None:
     """Erase `user` for good, in one transaction: their direct referrals move up to
     `user`'s referrer (or become roots) with their downlines, their codes stop working
     at once and stay reserved, and everything personal goes: contacts, names, password,
-    permissions, social accounts, tokens, phone sign-in codes, the admin log's name for
-    them. The change queue gets `user` (whose contacts the tombstone lost, so the export
-    no longer shows them) and each moved direct referral (their referrer changed), from
-    the database triggers. Raises UserNotFoundError if `user` is erased already."""
+    permissions, social accounts, tokens, phone sign-in codes, the abuse signals of their
+    own sign-up and their last sign-in network, the admin log's name for them. The change
+    queue gets `user` (whose contacts the tombstone lost, so the export no longer shows
+    them) and each moved direct referral (their referrer changed), from the database
+    triggers. Raises UserNotFoundError if `user` is erased already."""
     # The owner's lock first, then the tree's: the order sign-ups take them in
     # (code_redeem, then referral_position_under). A sign-up with `user`'s code either
     # commits first, and its new user is moved with the others, or meets the code dead.
@@ -71,6 +73,7 @@ def user_erase(*, user: User, now: datetime) -> None:
     OutstandingToken.objects.filter(user=user).delete()  # their blacklist entries go too
     if current.phone:
         PhoneCode.objects.filter(phone=current.phone).delete()  # a sign-in code's phone
+    ReferredSignup.objects.filter(referee=user).delete()  # their network, their agent's hash
     user.groups.clear()
     user.user_permissions.clear()
     LogEntry.objects.filter(
@@ -89,6 +92,7 @@ def user_erase(*, user: User, now: datetime) -> None:
         is_superuser=False,
         is_business_user=False,
         last_login=None,
+        last_sign_in_network=None,
         erased_at=now,
     )
     user.refresh_from_db()

@@ -23,6 +23,7 @@ from django.utils.translation import ngettext
 
 from codes.services import code_refusals_counted
 from common.db import commit_without_waiting_for_disk, select_one, violated_constraint
+from common.network import ClientFacts
 from users.errors import (
     FieldTakenError,
     PhoneCodeInvalidError,
@@ -33,7 +34,7 @@ from users.errors import (
 from users.models import PhoneCode, User
 from users.phones import InvalidPhoneError, phone_normalize
 from users.services.accounts import user_create
-from users.services.tokens import TokenPair, tokens_issue
+from users.services.tokens import TokenPair, tokens_issue, user_sign_in_network_record
 from users.sms import SmsSendError, sms_send
 
 # Wrong tries a code survives; the next one finds it dead, even with the right digits.
@@ -175,7 +176,12 @@ _CODE_WRONG_TRY_SQL = f"UPDATE {_CODE.db_table} SET attempts = attempts + 1 WHER
 
 
 def phone_sign_in(
-    *, phone: str, code: str, now: datetime, referral_code: str | None = None
+    *,
+    phone: str,
+    code: str,
+    now: datetime,
+    referral_code: str | None = None,
+    client: ClientFacts | None = None,
 ) -> PhoneSignIn:
     """Trade the live code of `phone` (any notation) for a token pair, once.
 
@@ -185,7 +191,10 @@ def phone_sign_in(
     the account cannot be created (a refused referral code), which leaves it as it was.
     Raises PhoneInvalidError; PhoneCodeInvalidError for a wrong, expired, used or dead
     code and for an inactive account; user_create's errors (`referral_code`: invalid,
-    expired, used_up, too_deep), each refusal of the code counted (code_refusals_counted)."""
+    expired, used_up, too_deep, referral_refused), each refusal of the code counted
+    (code_refusals_counted). `client` (who asked) is the sign-in's network, kept as the
+    account's last (user_sign_in_network_record), and a referred sign-up's signals."""
+    client = client or ClientFacts.unknown()
     phone = _phone_e164(phone)
     code_hash = phone_code_hash(phone=phone, code=code)
     signed_in: PhoneSignIn | None = None
@@ -216,7 +225,11 @@ def phone_sign_in(
                 used_at = connection.ops.adapt_datetimefield_value(now)
                 cursor.execute(_CODE_USE_SQL, [used_at, code_id])
                 signed_in = _phone_user_sign_in(
-                    phone=phone, account=account, now=now, referral_code=referral_code
+                    phone=phone,
+                    account=account,
+                    now=now,
+                    referral_code=referral_code,
+                    client=client,
                 )
     if signed_in is None:
         raise PhoneCodeInvalidError()
@@ -224,7 +237,12 @@ def phone_sign_in(
 
 
 def _phone_user_sign_in(
-    *, phone: str, account: User | None, now: datetime, referral_code: str | None
+    *,
+    phone: str,
+    account: User | None,
+    now: datetime,
+    referral_code: str | None,
+    client: ClientFacts,
 ) -> PhoneSignIn | None:
     """Tokens for `account`, the account of `phone`, created when None; None for an
     inactive account (its code stays used)."""
@@ -232,7 +250,12 @@ def _phone_user_sign_in(
     if user is None:
         try:
             user = user_create(
-                email=None, password=None, phone=phone, now=now, referral_code=referral_code
+                email=None,
+                password=None,
+                phone=phone,
+                now=now,
+                referral_code=referral_code,
+                client=client,
             )
         except FieldTakenError as exc:
             if exc.attr != "phone":
@@ -243,4 +266,5 @@ def _phone_user_sign_in(
             created = False
     if not user.is_active:
         return None
+    user_sign_in_network_record(user=user, network=client.network)
     return PhoneSignIn(user=user, tokens=tokens_issue(user=user), created=created)

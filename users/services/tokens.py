@@ -14,6 +14,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch, get_md5_hash_password
 
+from common.network import UNKNOWN_NETWORK
 from users.errors import RefreshTokenInvalidError
 from users.models import User
 from users.selectors import token_user_get
@@ -120,3 +121,14 @@ def tokens_revoke_all(*, user: User) -> None:
     BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
     )
+
+
+def user_sign_in_network_record(*, user: User, network: str) -> None:
+    """Remember `network` as the one `user` last signed in from (an unknown one is not
+    kept), for the abuse signal "referred from the referrer's own network"."""
+    if network == UNKNOWN_NETWORK:
+        return
+    User.objects.filter(pk=user.pk).exclude(last_sign_in_network=network).update(
+        last_sign_in_network=network
+    )
+    user.last_sign_in_network = network
