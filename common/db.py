@@ -157,19 +157,25 @@ def uuid_list_param(uuids: Iterable[UUID], vendor: str) -> str:
     raise NotImplementedError(f"uuid_list_param: no parameter for {vendor}")
 
 
-def commit_without_waiting_for_disk() -> None:
-    """Let the current transaction's COMMIT return before its WAL reaches the disk
-    (Postgres' asynchronous commit, for this transaction only; a no-op elsewhere).
+# A select-list item that lets the current transaction's COMMIT return before its WAL
+# reaches the disk (Postgres' asynchronous commit, for this transaction only), in a
+# statement the transaction runs anyway: Postgres only.
+#
+# Waiting for the flush was most of a phone sign-in's time (bench/README.md). A crash of
+# the database server (not of a web worker) can then lose the last fraction of a second
+# of such commits, all or nothing each, never corrupting anything: use it only for writes
+# whose loss costs a user no more than doing it again, and nothing another system has
+# seen (the change queue); commit_waiting_for_disk takes it back.
+ASYNCHRONOUS_COMMIT_SQL = "set_config('synchronous_commit', 'off', true)"
 
-    Waiting for the flush was most of a phone sign-in's time (bench/README.md). A crash of
-    the database server (not of a web worker) can then lose the last fraction of a
-    second of such commits, all or nothing each, never corrupting anything: use it only
-    for writes whose loss costs a user no more than doing it again, and nothing another
-    system has seen (the change queue)."""
+
+def commit_waiting_for_disk() -> None:
+    """Make the current transaction's COMMIT wait for the disk again (the server's
+    default), after ASYNCHRONOUS_COMMIT_SQL; a no-op but on Postgres."""
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        cursor.execute("SET LOCAL synchronous_commit TO ON")
 
 
 @contextmanager

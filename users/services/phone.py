@@ -22,7 +22,12 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import ngettext
 
 from codes.services import code_refusals_counted
-from common.db import commit_without_waiting_for_disk, select_one, violated_constraint
+from common.db import (
+    ASYNCHRONOUS_COMMIT_SQL,
+    commit_waiting_for_disk,
+    select_one,
+    violated_constraint,
+)
 from common.network import ClientFacts
 from users.errors import (
     FieldTakenError,
@@ -156,18 +161,29 @@ def phone_codes_purge(*, now: datetime) -> int:
 
 # The hot path of a sign-in is three statements written by hand: as ORM queries they took
 # more CPU to build and compile than to run (bench/README.md, "Phone sign-in"). One locks
-# the phone's code row and reads its account beside it.
+# the phone's code row and reads its account beside it; on Postgres it also makes the
+# transaction commit without waiting for the disk: a counted try, a used code or a refresh
+# token lost in a database crash costs a user one more sign-in. Only a new account is
+# something another system sees (the change queue), and it waits for the disk.
 _CODE = PhoneCode._meta
 _USER_FIELDS = User._meta.concrete_fields
-_CODE_AND_ACCOUNT_SQL = (  # noqa: S608
-    "SELECT code.id, code.code_hash, code.attempts, code.expires_at, {} "
-    "FROM {} code LEFT JOIN {} account ON account.phone = code.phone WHERE code.phone = %s"
-).format(
-    ", ".join(f'account."{field.column}"' for field in _USER_FIELDS),
-    _CODE.db_table,
-    User._meta.db_table,
-)
-_CODE_AND_ACCOUNT_FIELDS = [None, None, None, _CODE.get_field("expires_at"), *_USER_FIELDS]
+
+
+def _code_and_account_sql(first: str, locking: str) -> str:
+    columns = ", ".join(f'account."{field.column}"' for field in _USER_FIELDS)
+    return (
+        f"SELECT {first}, code.id, code.code_hash, code.attempts, code.expires_at, {columns} "  # noqa: S608
+        f"FROM {_CODE.db_table} code LEFT JOIN {User._meta.db_table} account "
+        f"ON account.phone = code.phone WHERE code.phone = %s{locking}"
+    )
+
+
+_CODE_AND_ACCOUNT_SQL = {
+    "postgresql": _code_and_account_sql(ASYNCHRONOUS_COMMIT_SQL, " FOR UPDATE OF code"),
+    # The transaction is exclusive already, and every commit waits for the disk.
+    "sqlite": _code_and_account_sql("NULL", ""),
+}
+_CODE_AND_ACCOUNT_FIELDS = [None, None, None, None, _CODE.get_field("expires_at"), *_USER_FIELDS]
 _USER_ATTNAMES = [field.attname for field in _USER_FIELDS]
 # Used up: no digits match an empty hash, and the row still holds the resend interval (an
 # expiry alone could lie ahead of a parallel request's `now`).
@@ -199,26 +215,18 @@ def phone_sign_in(
     code_hash = phone_code_hash(phone=phone, code=code)
     signed_in: PhoneSignIn | None = None
     with code_refusals_counted(now=now), transaction.atomic():
-        sql = _CODE_AND_ACCOUNT_SQL
-        if connection.features.has_select_for_update_of:
-            sql += " FOR UPDATE OF code"  # SQLite: the transaction is exclusive already
+        sql = _CODE_AND_ACCOUNT_SQL[connection.vendor]
         row = select_one(sql, [phone], _CODE_AND_ACCOUNT_FIELDS)
         if row is None:
             raise PhoneCodeInvalidError()
-        code_id, stored_hash, attempts, expires_at = row[:4]
+        code_id, stored_hash, attempts, expires_at = row[1:5]
         if expires_at <= now or attempts >= PHONE_CODE_MAX_ATTEMPTS:
             raise PhoneCodeInvalidError()
         account = (
-            User.from_db(connection.alias, _USER_ATTNAMES, row[4:]) if row[4] is not None else None
+            User.from_db(connection.alias, _USER_ATTNAMES, row[5:]) if row[5] is not None else None
         )
-        right = hmac.compare_digest(stored_hash, code_hash)
-        if account is not None or not right:
-            # Only a new account is something another system sees (the change queue); a
-            # counted try, a used code or a refresh token lost in a database crash costs a
-            # user one more sign-in.
-            commit_without_waiting_for_disk()
         with connection.cursor() as cursor:
-            if not right:
+            if not hmac.compare_digest(stored_hash, code_hash):
                 # Committed before the refusal below: the try counts.
                 cursor.execute(_CODE_WRONG_TRY_SQL, [code_id])
             else:
@@ -248,6 +256,7 @@ def _phone_user_sign_in(
     inactive account (its code stays used)."""
     user, created = account, account is None
     if user is None:
+        commit_waiting_for_disk()  # the change queue hands the account on
         try:
             user = user_create(
                 email=None,
