@@ -1,48 +1,27 @@
 from __future__ import annotations
 
-import email
-import email.message
-import email.policy
 import json
 import logging.config
-import os
-import re
-import signal
-import socketserver
-import subprocess
-import sys
-import threading
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlparse
+from typing import Any
 
 import pytest
 from django.conf import settings
 from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import connection
+from django.test import Client
 from django.utils import timezone, translation
 from pytest_django import Settings
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from common.logging import logging_config
+from tests.helpers import client_for
+from tests.servers import FakeHttpService, FakeSmtpService, serve_http, serve_smtp
 from tests.users.factories import UserFactory
 from users.models import User
-
-if TYPE_CHECKING:
-    from rest_framework.response import _MonkeyPatchedResponse
-
-    # What APIClient's requests answer: DRF's Response with the test client's json(),
-    # wsgi_request and so on. The class exists only in djangorestframework-stubs.
-    ApiResponse = _MonkeyPatchedResponse
 
 pytest_plugins = ["tests.browser"]  # browser, browser_page
 
@@ -110,12 +89,6 @@ def user(db: None) -> User:
     return UserFactory.create()
 
 
-def client_for(user: User) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
-    return client
-
-
 @pytest.fixture
 def auth_client(user: User) -> APIClient:
     return client_for(user)
@@ -127,288 +100,30 @@ def postgres_only() -> None:
         pytest.skip("needs Postgres row and advisory locks (SQLite serializes writers)")
 
 
-@dataclass
-class FakeHttpService:
-    """A local HTTP server that answers as a configured third-party service would."""
-
-    url: str
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    status: int = 200
-    body: bytes = b"{}"
-    hang: threading.Event = field(default_factory=threading.Event)
-    should_hang: bool = False
-
-    def answer_json(self, payload: Any, status: int = 200) -> None:
-        self.status, self.body = status, json.dumps(payload).encode()
-
-    def answer_raw(self, body: bytes, status: int = 200) -> None:
-        self.status, self.body = status, body
-
-
 @pytest.fixture
 def fake_http() -> Iterator[FakeHttpService]:
     """A real HTTP server on 127.0.0.1 recording requests; `should_hang` makes it hold
     the request open (until teardown) so clients meet their own timeout."""
-    service: FakeHttpService
-
-    class Handler(BaseHTTPRequestHandler):
-        def _record(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            parsed = urlparse(self.path)
-            service.requests.append(
-                {
-                    "method": self.command,
-                    "path": parsed.path,
-                    "query": {k: v[0] for k, v in parse_qs(parsed.query).items()},
-                    "headers": dict(self.headers),
-                    "body": self.rfile.read(length) if length else b"",
-                }
-            )
-            if service.should_hang:
-                service.hang.wait(timeout=30)
-                return
-            self.send_response(service.status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(service.body)))
-            self.end_headers()
-            self.wfile.write(service.body)
-
-        do_GET = do_POST = _record
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    service = FakeHttpService(url=f"http://127.0.0.1:{server.server_address[1]}/")
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    yield service
-    service.hang.set()
-    server.shutdown()
-    server.server_close()
-
-
-@dataclass
-class FakeSmtpService:
-    """A local SMTP server: `failure` None accepts and records every message; otherwise
-    "refuse" answers 421 at the greeting, "reject" 451 to MAIL FROM, "unknown_user" 550
-    to RCPT TO (quoting the address, as servers do), "garbage" greets with a line that is
-    not SMTP, "hang" never greets (the client meets its own timeout)."""
-
-    host: str
-    port: int
-    messages: list[dict[str, Any]] = field(default_factory=list)
-    failure: str | None = None
-    hang: threading.Event = field(default_factory=threading.Event)
-
-    def emails(self) -> list[email.message.EmailMessage]:
-        """The messages received so far, parsed (headers decoded, parts walkable)."""
-        return [
-            email.message_from_bytes(message["data"].encode(), policy=email.policy.default)
-            for message in self.messages
-        ]
+    with serve_http() as service:
+        yield service
 
 
 @pytest.fixture
 def fake_smtp(settings: Settings) -> Iterator[FakeSmtpService]:
     """A real SMTP server on 127.0.0.1, with Django's SMTP backend pointed at it."""
-    service: FakeSmtpService
+    with serve_smtp() as service:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = service.host, service.port
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        settings.EMAIL_HOST_USER, settings.EMAIL_TIMEOUT = "", 0.5
+        yield service
 
-    class Handler(socketserver.StreamRequestHandler):
-        def reply(self, line: str) -> None:
-            self.wfile.write(line.encode() + b"\r\n")
 
-        def handle(self) -> None:
-            if service.failure == "hang":
-                service.hang.wait(timeout=30)
-                return
-            if service.failure in ("refuse", "garbage"):
-                self.reply(
-                    "421 4.3.2 Service not available" if service.failure == "refuse" else "oops"
-                )
-                return
-            self.reply("220 fake.smtp ESMTP")
-            sender, in_data = "", False
-            recipients: list[str] = []
-            lines: list[str] = []
-            for raw in self.rfile:
-                line = raw.decode("utf-8", "replace").rstrip("\r\n")
-                if in_data:
-                    if line == ".":
-                        in_data = False
-                        service.messages.append(
-                            {"from": sender, "to": recipients, "data": "\n".join(lines)}
-                        )
-                        self.reply("250 2.0.0 queued")
-                    else:
-                        lines.append(line[1:] if line.startswith("..") else line)
-                    continue
-                verb = line[:4].upper()
-                if verb in ("EHLO", "HELO"):
-                    self.reply("250 fake.smtp")
-                elif verb == "MAIL":
-                    if service.failure == "reject":
-                        self.reply("451 4.3.0 Try again later")
-                        continue
-                    sender, recipients = line[10:].strip("<>"), []
-                    self.reply("250 2.1.0 OK")
-                elif verb == "RCPT":
-                    if service.failure == "unknown_user":
-                        self.reply(f"550 5.1.1 {line[8:]}: Recipient address rejected")
-                        continue
-                    recipients.append(line[8:].strip("<>"))
-                    self.reply("250 2.1.5 OK")
-                elif verb == "DATA":
-                    in_data, lines = True, []
-                    self.reply("354 End data with <CR><LF>.<CR><LF>")
-                elif verb == "QUIT":
-                    self.reply("221 2.0.0 Bye")
-                    return
-                else:  # RSET, NOOP
-                    self.reply("250 2.0.0 OK")
-
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    service = FakeSmtpService(host="127.0.0.1", port=server.server_address[1])
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+@pytest.fixture
+def admin_client(client: Client) -> Client:
+    """The Django test client signed in to the admin as a superuser (pytest-django's own
+    fixture expects a username field; ours signs in by email)."""
+    client.force_login(
+        User.objects.create_superuser(email="superuser@example.com", password="pw-1234")
     )
-    thread.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = service.host, service.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER, settings.EMAIL_TIMEOUT = "", 0.5
-    yield service
-    service.hang.set()
-    server.shutdown()
-    server.server_close()
-
-
-def run_in_parallel(functions: list[Callable[..., Any]]) -> list[Any]:
-    """Run callables in threads released together by a barrier, each on its own database
-    connection; returns each one's result or the exception it raised.
-
-    Each is called without arguments; `...` lets through the `lambda n=n: ...` idiom,
-    whose default argument mypy cannot match against `Callable[[], Any]`."""
-    barrier = threading.Barrier(len(functions))
-    results: list[Any] = [None] * len(functions)
-
-    def worker(index: int, function: Callable[..., Any]) -> None:
-        barrier.wait()
-        try:
-            results[index] = function()
-        except Exception as exc:  # collected for the test to assert on
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, f)) for i, f in enumerate(functions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a worker hung"
-    return results
-
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-@dataclass
-class LiveGunicorn:
-    """A gunicorn serving the project on 127.0.0.1, as production runs it."""
-
-    process: subprocess.Popen[str]
-    url: str
-    workers: list[int]
-
-    def request(
-        self, path: str, *, body: dict[str, Any] | None = None, timeout: float = 30
-    ) -> tuple[int, Any]:
-        """(status, JSON body or raw bytes) of a GET, or a POST of `body`."""
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(
-            self.url + path, data=data, headers={"Content-Type": "application/json"}
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                status, raw = response.status, response.read()
-        except urllib.error.HTTPError as error:
-            status, raw = error.code, error.read()
-        try:
-            return status, json.loads(raw)
-        except ValueError:
-            return status, raw
-
-
-@contextmanager
-def live_gunicorn(
-    *, env: dict[str, str], workers: int = 1, config: Path | None = None, stdout: Any = None
-) -> Iterator[LiveGunicorn]:
-    """Start gunicorn with `workers` on a free port, the settings from `env` on top of a
-    clean environment (no developer .env, no test settings), and stop it afterwards."""
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL", "PYTEST_", "APP_ENV"))
-    }
-    environment.update(
-        DJANGO_ENV_FILE=os.devnull,
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DJANGO_ALLOWED_HOSTS="127.0.0.1",
-        **env,
-    )
-    command = [str(Path(sys.executable).with_name("gunicorn")), "config.wsgi"]
-    command += ["-w", str(workers), "-b", "127.0.0.1:0"]
-    if config is not None:
-        command += ["-c", str(config)]
-    process = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=environment,
-        stdout=stdout if stdout is not None else subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        url, pids = None, []
-        assert process.stderr is not None
-        for line in process.stderr:  # ends if gunicorn dies; each line comes within seconds
-            if found := re.search(r"Listening at: (http://\S+)", line):
-                url = found[1]
-            if found := re.search(r"Booting worker with pid: (\d+)", line):
-                pids.append(int(found[1]))
-            if url and len(pids) == workers:
-                break
-        assert url and len(pids) == workers, "gunicorn did not start"
-        yield LiveGunicorn(process, url, pids)
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
-
-
-@contextmanager
-def tcp_proxy(host: str, port: int) -> Iterator[Callable[[bool], None]]:
-    """tests/tcp_proxy.py in front of host:port; yields `freeze(True|False)`, which stops
-    (SIGSTOP) or resumes (SIGCONT) the proxy process, and its port as `freeze.port`."""
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests" / "tcp_proxy.py"), host, str(port)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    proxy_port = int(process.stdout.readline())
-
-    def freeze(frozen: bool) -> None:
-        os.kill(process.pid, signal.SIGSTOP if frozen else signal.SIGCONT)
-
-    freeze.port = proxy_port  # type: ignore[attr-defined]
-    try:
-        yield freeze
-    finally:
-        freeze(False)
-        process.kill()
-        process.wait(timeout=10)
+    return client

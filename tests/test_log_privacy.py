@@ -16,8 +16,8 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from sync.services import api_key_create
+from tests.helpers import queued_uuids
 from tests.queue import run_tasks
-from tests.sync.conftest import queued_uuids
 from tests.users.factories import UserFactory
 from users import sms
 

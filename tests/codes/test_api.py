@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -10,21 +9,11 @@ from rest_framework.test import APIClient
 
 from codes.models import ReferralCode
 from codes.services import code_issue
-from tests.conftest import client_for
+from tests.helpers import client_for, only_error
 from tests.users.factories import UserFactory
 from users.models import User
 
-if TYPE_CHECKING:
-    from tests.conftest import ApiResponse
-
-
 pytestmark = pytest.mark.django_db
-
-
-def only_error(response: ApiResponse) -> dict:
-    errors = response.json()["errors"]
-    assert len(errors) == 1, errors
-    return errors[0]
 
 
 def active_codes(user: User) -> list[str]:

@@ -13,7 +13,7 @@ from codes.services import code_issue, code_refusal_count, code_refusals_counted
 from common.errors import DomainError
 from referral.errors import ReferralCycleError
 from referral.services import referrer_set
-from tests.conftest import client_for
+from tests.helpers import client_for
 from tests.users.factories import UserFactory
 from users.errors import PhoneInvalidError
 from users.services.phone import phone_code_store, phone_sign_in

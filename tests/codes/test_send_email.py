@@ -15,8 +15,9 @@ from rest_framework.test import APIClient
 
 from codes.services import code_email_send
 from tests.codes.factories import ReferralCodeFactory
-from tests.conftest import FakeSmtpService, client_for
+from tests.helpers import client_for
 from tests.queue import run_tasks, task_inserts_refused
+from tests.servers import FakeSmtpService
 from tests.users.factories import UserFactory
 from users.models import User
 

@@ -10,7 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from common.cache import AtomicDatabaseCache, ReusingRedisCache, count_in_window
-from tests.conftest import run_in_parallel
+from tests.helpers import run_in_parallel
 
 
 def kept_longer_than(backend: object, key: str, seconds: int) -> bool:

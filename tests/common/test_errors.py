@@ -6,12 +6,12 @@ import pytest
 from pytest_django import Settings
 from rest_framework.test import APIClient
 
-from tests.conftest import client_for
+from tests.helpers import client_for
 from tests.users.factories import UserFactory
 from users.models import User
 
 if TYPE_CHECKING:
-    from tests.conftest import ApiResponse
+    from tests.helpers import ApiResponse
 
 
 pytestmark = pytest.mark.django_db

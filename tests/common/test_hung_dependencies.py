@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import OperationalError, connection, transaction
 
 from common.db import statement_timeout
-from tests.conftest import LiveGunicorn, live_gunicorn, tcp_proxy
+from tests.servers import LiveGunicorn, live_gunicorn, tcp_proxy
 
 pytestmark = pytest.mark.django_db
 

@@ -17,8 +17,7 @@ from rest_framework.test import APIClient
 
 from codes.models import ReferralCode
 from tests.codes.factories import ReferralCodeFactory
-from tests.conftest import client_for
-from tests.sync.conftest import queued_uuids
+from tests.helpers import client_for, queued_uuids
 from tests.users.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

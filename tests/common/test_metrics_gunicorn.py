@@ -10,7 +10,7 @@ import pytest
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import ROOT, LiveGunicorn, live_gunicorn
+from tests.servers import ROOT, LiveGunicorn, live_gunicorn
 
 RESPONSES = "django_http_responses_total_by_status_view_method_total"
 CONFIG = ROOT / "config" / "gunicorn.py"  # the production configuration, with its hooks

@@ -9,7 +9,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from sync.services import api_key_create
-from tests.conftest import client_for
+from tests.helpers import client_for
 from tests.users.factories import UserFactory
 from users.models import User
 

@@ -17,8 +17,8 @@ from django_tasks_db.models import DBTaskResult, get_date_max
 from codes.services import code_email_send
 from common.emails import retry_delay
 from common.tasks import tasks_reclaim_abandoned
-from tests.conftest import FakeSmtpService
 from tests.queue import deferred_tasks_due, run_tasks
+from tests.servers import FakeSmtpService
 from tests.users.factories import UserFactory
 from users.models import User
 

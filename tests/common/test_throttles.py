@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
 from common.throttles import ScopedIPThrottle
-from tests.conftest import run_in_parallel
+from tests.helpers import run_in_parallel
 
 WINDOW_START = 1_800_000_000.0  # a multiple of 60: a minute window starts here
 

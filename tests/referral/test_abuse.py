@@ -18,7 +18,8 @@ from referral.abuse import AbuseThresholds, SignupSignals, abuse_reasons
 from referral.errors import ReferralRefusedError
 from referral.models import ReferredSignup
 from referral.services import referrer_set
-from tests.conftest import FakeHttpService, client_for
+from tests.helpers import client_for
+from tests.servers import FakeHttpService
 from tests.users.factories import UserFactory
 from users.models import User
 from users.services.accounts import user_create
@@ -26,7 +27,7 @@ from users.services.phone import phone_code_store, phone_sign_in
 from users.services.tokens import user_sign_in_network_record
 
 if TYPE_CHECKING:
-    from tests.conftest import ApiResponse
+    from tests.helpers import ApiResponse
 
 pytestmark = pytest.mark.django_db
 
@@ -363,13 +364,6 @@ class TestBlockPolicy:
 
 
 @pytest.fixture
-def admin_client(client: Client) -> Client:
-    superuser = User.objects.create_superuser(email="root@example.com", password="pw-12345678")
-    client.force_login(superuser)
-    return client
-
-
-@pytest.fixture
 def flagged(now: datetime) -> ReferredSignup:
     referrer = UserFactory.create(email="referrer@example.com")
     user_sign_in_network_record(user=referrer, network=HOME.network)
@@ -409,7 +403,9 @@ class TestReview:
 
         flagged.refresh_from_db()
         assert (flagged.is_flagged, flagged.reasons) == (False, "same_network_as_referrer")
-        assert flagged.cleared_by is not None and flagged.cleared_by.email == "root@example.com"
+        assert (
+            flagged.cleared_by is not None and flagged.cleared_by.email == "superuser@example.com"
+        )
 
     def test_deactivates_the_code_used(self, admin_client: Client, flagged: ReferredSignup) -> None:
         admin_client.post(

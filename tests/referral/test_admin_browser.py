@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from codes.models import ReferralCode
 from tests.browser import RecordingPage
+from tests.helpers import code_of
 from tests.users.factories import UserFactory
 from users.models import User
 
@@ -32,10 +33,6 @@ NAMES = ("anna", "boris", "carol", "dmitry", "elena", "fedor", "galina", "igor",
 class Programme:
     root: User
     first: User  # root's first referral, with referrals of their own
-
-
-def code_of(user: User) -> str:
-    return ReferralCode.objects.get(owner=user, is_active=True).code
 
 
 @pytest.fixture

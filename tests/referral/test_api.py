@@ -9,50 +9,15 @@ from pytest_django import Settings
 from rest_framework.test import APIClient
 
 from codes.models import ReferralCode
-from tests.conftest import client_for
+from tests.helpers import assert_tree_consistent, chain, client_for, code_of, invite, only_error
 from tests.users.factories import UserFactory
 from users.models import User
 
 if TYPE_CHECKING:
-    from tests.conftest import ApiResponse
+    from tests.helpers import ApiResponse
 
 
 pytestmark = pytest.mark.django_db
-
-
-def code_of(user: User) -> str:
-    return ReferralCode.objects.get(owner=user, is_active=True).code
-
-
-def invite(referrer: User, **fields: object) -> User:
-    return UserFactory.create(referral_code=code_of(referrer), **fields)
-
-
-def chain(length: int) -> list[User]:
-    """root -> child -> grandchild ..., `length` users."""
-    users = [UserFactory.create()]
-    for _ in range(length - 1):
-        users.append(invite(users[-1]))
-    return users
-
-
-def only_error(response: ApiResponse) -> dict:
-    errors = response.json()["errors"]
-    assert len(errors) == 1, errors
-    return errors[0]
-
-
-def assert_tree_consistent() -> None:
-    """Every stored path and depth is what the referred_by chain implies."""
-    users = {u.pk: u for u in User.objects.all()}
-    for user in users.values():
-        ancestors = []
-        node = user
-        while node.referred_by_id is not None:
-            node = users[node.referred_by_id]
-            ancestors.append(node.pk)
-        assert user.ancestor_ids == list(reversed(ancestors)), user
-        assert user.tree_depth == len(ancestors)
 
 
 class TestReferralList:

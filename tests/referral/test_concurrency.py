@@ -10,8 +10,13 @@ from codes.models import ReferralCode
 from codes.services import code_issue
 from referral.errors import ReferralCycleError
 from referral.services import referrer_set
-from tests.conftest import run_in_parallel
-from tests.referral.test_api import assert_tree_consistent, chain, code_of
+from tests.helpers import (
+    assert_tree_consistent,
+    chain,
+    code_of,
+    run_in_parallel,
+    wait_for_a_blocked_lock,
+)
 from tests.users.factories import UserFactory
 from users.models import User
 from users.services.accounts import user_create
@@ -192,28 +197,13 @@ def test_a_signup_waits_for_the_owners_deactivation_and_is_then_refused() -> Non
 
     joiner = threading.Thread(target=sign_up)
     joiner.start()
-    blocked = _wait_for_a_blocked_lock(watch=joiner)
+    blocked = wait_for_a_blocked_lock(watch=joiner)
     release.set()
     holder.join(timeout=30)
     joiner.join(timeout=30)
 
     assert blocked, "the sign-up did not wait for the deactivation"
     assert len(outcome) == 1 and isinstance(outcome[0], CodeInvalidError), outcome
-
-
-def _wait_for_a_blocked_lock(*, watch: object) -> bool:
-    """True once Postgres shows a lock request waiting; False if `watch` (a thread)
-    finished first. Bounded: it polls pg_locks at most 2,000 times."""
-    from django.db import connection
-
-    for _ in range(2000):
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
-            if cursor.fetchone()[0]:
-                return True
-        if not watch.is_alive():  # type: ignore[attr-defined]
-            return False
-    return False
 
 
 def test_parallel_referrer_entries_with_a_limited_code_admit_exactly_max_uses() -> None:

@@ -26,6 +26,7 @@ from referral.dashboard import (
     dashboard_top_direct,
     dashboard_top_downline,
 )
+from tests.helpers import code_of
 from tests.users.factories import UserFactory
 from users.models import User
 from users.services.lifecycle import user_erase
@@ -33,10 +34,6 @@ from users.services.lifecycle import user_erase
 pytestmark = pytest.mark.django_db
 
 DASHBOARD = reverse("admin:referral_dashboard")
-
-
-def code_of(user: User) -> str:
-    return ReferralCode.objects.get(owner=user, is_active=True).code
 
 
 @dataclass
@@ -219,13 +216,6 @@ class TestDashboardCache:
         UserFactory.create()
 
         assert dashboard_forest().users == 6
-
-
-@pytest.fixture
-def admin_client(client: Client) -> Client:
-    superuser = User.objects.create_superuser(email="root@example.com", password="pw-12345678")
-    client.force_login(superuser)
-    return client
 
 
 def chart(response: object, slug: str) -> list[list[object]]:

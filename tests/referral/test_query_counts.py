@@ -7,8 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from pytest_django import DjangoAssertNumQueries
 
-from tests.conftest import client_for
-from tests.referral.test_api import chain, invite
+from tests.helpers import chain, client_for, invite
 from tests.users.factories import UserFactory
 from users.models import User
 

@@ -4,17 +4,12 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from codes.models import ReferralCode
 from common.formats import format_datetime
 from referral.selectors import DirectReferrals, referral_list_direct, referral_list_direct_queryset
 from referral.serializers import ReferralOutputSerializer
+from tests.helpers import invite
 from tests.users.factories import UserFactory
 from users.models import User
-
-
-def invite(referrer: User, **fields: object) -> User:
-    code = ReferralCode.objects.get(owner=referrer, is_active=True).code
-    return UserFactory.create(referral_code=code, **fields)
 
 
 @pytest.mark.django_db

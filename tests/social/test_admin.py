@@ -17,12 +17,6 @@ CHANGELIST = reverse("admin:social_socialaccount_changelist")
 ADD = reverse("admin:social_socialaccount_add")
 
 
-@pytest.fixture
-def admin_client(client: Client) -> Client:
-    client.force_login(User.objects.create_superuser(email="root@example.com", password="x"))
-    return client
-
-
 class TestSocialAccountChangelist:
     def test_finds_an_account_by_part_of_its_link(
         self, admin_client: Client, user: User, now: datetime

@@ -8,19 +8,13 @@ from rest_framework.test import APIClient
 
 from social.models import MAX_ACCOUNTS_PER_USER, SocialAccount
 from social.services import social_account_link
-from tests.conftest import client_for
+from tests.helpers import client_for, only_error
 from tests.users.factories import UserFactory
 from users.models import User
 
 pytestmark = pytest.mark.django_db
 
 LIST = "/api/users/me/social-accounts/"
-
-
-def only_error(response: object) -> dict:
-    errors = response.json()["errors"]  # type: ignore[attr-defined]
-    assert len(errors) == 1, errors
-    return errors[0]
 
 
 class TestSocialAccountCreate:

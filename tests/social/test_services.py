@@ -14,7 +14,7 @@ from social.errors import (
 from social.models import MAX_ACCOUNTS_PER_USER, SocialAccount
 from social.selectors import social_account_list_for_user
 from social.services import social_account_link, social_account_unlink
-from tests.conftest import run_in_parallel
+from tests.helpers import run_in_parallel
 from tests.users.factories import UserFactory
 from users.errors import UserNotFoundError
 from users.models import User

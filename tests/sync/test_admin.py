@@ -10,19 +10,12 @@ from django.urls import reverse
 
 from sync.admin import EstimatedCountPaginator
 from sync.models import UserChange
-from tests.sync.conftest import queued_uuids
+from tests.helpers import queued_uuids
 from tests.users.factories import UserFactory
-from users.models import User
 
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = reverse("admin:sync_userchange_changelist")
-
-
-@pytest.fixture
-def admin_client(client: Client) -> Client:
-    client.force_login(User.objects.create_superuser(email="root@example.com", password="pw"))
-    return client
 
 
 def test_search_matches_an_exact_uuid(admin_client: Client) -> None:

@@ -11,19 +11,12 @@ from rest_framework.test import APIClient
 from rest_framework_api_key.models import APIKey
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from codes.models import ReferralCode
 from sync.services import api_key_create
-from tests.sync.conftest import queued_uuids
+from tests.helpers import invite, queued_uuids
 from tests.users.factories import UserFactory
 from users.models import User
 
 pytestmark = pytest.mark.django_db
-
-
-def invite(referrer: User, **fields: object) -> User:
-    return UserFactory.create(
-        referral_code=ReferralCode.objects.get(owner=referrer, is_active=True).code, **fields
-    )
 
 
 def page_through(client: APIClient, limit: int) -> list[str]:

@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from sync.services import api_key_create
-from tests.referral.test_api import code_of, invite
+from tests.helpers import code_of, invite
 from tests.sync.test_reference_client import reference_client
 from tests.users.factories import UserFactory
 from users.models import User

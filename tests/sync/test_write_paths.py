@@ -16,17 +16,12 @@ from rest_framework.test import APIClient
 from codes.models import ReferralCode
 from referral.services import referrer_set
 from sync.selectors import EXPORT_KEYS
-from tests.conftest import client_for
-from tests.sync.conftest import queued_uuids
+from tests.helpers import client_for, code_of, queued_uuids
 from tests.users.factories import UserFactory
 from users.models import User
 from users.services.accounts import user_deactivate, user_update
 
 pytestmark = pytest.mark.django_db
-
-
-def code_of(user: User) -> str:
-    return ReferralCode.objects.get(owner=user, is_active=True).code
 
 
 def queued_since(mark: int) -> list[str]:

@@ -29,13 +29,6 @@ MaxQueries = Callable[[int], AbstractContextManager[Any]]
 
 
 @pytest.fixture
-def admin_client(client: Client) -> Client:
-    superuser = User.objects.create_superuser(email="root@example.com", password="pw-12345678")
-    client.force_login(superuser)
-    return client
-
-
-@pytest.fixture
 def referrer() -> User:
     return UserFactory.create(email="referrer@example.com", password="pw-12345678")
 

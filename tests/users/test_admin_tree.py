@@ -16,18 +16,14 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from codes.models import ReferralCode
 from referral import selectors
 from referral.selectors import referral_children, referral_downline_export
+from tests.helpers import code_of
 from tests.users.factories import UserFactory
 from users import admin as users_admin
 from users.models import User
 
 pytestmark = pytest.mark.django_db
-
-
-def code_of(user: User) -> str:
-    return ReferralCode.objects.get(owner=user, is_active=True).code
 
 
 @dataclass
@@ -64,13 +60,6 @@ def tree() -> Tree:
             now=start + timedelta(minutes=offset),
         )
     return Tree(**users)
-
-
-@pytest.fixture
-def admin_client(client: Client) -> Client:
-    superuser = User.objects.create_superuser(email="root-admin@example.com", password="pw-1234")
-    client.force_login(superuser)
-    return client
 
 
 def children_url(user: User) -> str:

@@ -11,12 +11,12 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from codes.models import ReferralCode
 from codes.services import code_issue
-from tests.conftest import client_for
+from tests.helpers import client_for, only_error
 from tests.users.factories import DEFAULT_PASSWORD, UserFactory
 from users.models import User
 
 if TYPE_CHECKING:
-    from tests.conftest import ApiResponse
+    from tests.helpers import ApiResponse
 
 
 pytestmark = pytest.mark.django_db
@@ -27,12 +27,6 @@ STRONG_PASSWORD = "s3cret-Passw0rd!"
 def register(client: APIClient, **fields: object) -> ApiResponse:
     body = {"email": "new@example.com", "password": STRONG_PASSWORD, **fields}
     return client.post("/api/users/", body, format="json")
-
-
-def only_error(response: ApiResponse) -> dict:
-    errors = response.json()["errors"]
-    assert len(errors) == 1, errors
-    return errors[0]
 
 
 class TestRegister:

@@ -10,11 +10,11 @@ from django.urls import reverse
 from pytest_django import Settings
 from rest_framework.test import APIClient
 
-from tests.conftest import FakeHttpService
+from tests.servers import FakeHttpService
 from users.models import User
 
 if TYPE_CHECKING:
-    from tests.conftest import ApiResponse
+    from tests.helpers import ApiResponse
 
 
 pytestmark = pytest.mark.django_db

@@ -24,9 +24,7 @@ from social.models import SocialAccount
 from social.services import social_account_link
 from sync.models import UserChange
 from sync.services import api_key_create
-from tests.conftest import client_for
-from tests.referral.test_api import assert_tree_consistent, code_of, invite
-from tests.sync.conftest import queued_uuids
+from tests.helpers import assert_tree_consistent, client_for, code_of, invite, queued_uuids
 from tests.users.factories import DEFAULT_PASSWORD, UserFactory
 from users.errors import UserAlreadyActiveError, UserNotFoundError
 from users.models import PhoneCode, User

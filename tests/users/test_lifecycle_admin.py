@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from social.services import social_account_link
-from tests.referral.test_api import invite
+from tests.helpers import invite
 from tests.users.factories import UserFactory
 from users.models import User
 from users.services.accounts import user_deactivate
@@ -20,12 +20,6 @@ from users.services.lifecycle import user_erase
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = reverse("admin:users_user_changelist")
-
-
-@pytest.fixture
-def admin_client(client: Client) -> Client:
-    client.force_login(User.objects.create_superuser(email="root@example.com", password="x"))
-    return client
 
 
 def act(client: Client, action: str, users: list[User], *, confirm: bool) -> object:

@@ -14,9 +14,13 @@ from django.utils import timezone
 
 from codes.errors import CodeInvalidError
 from referral.services import referrer_set
-from tests.conftest import run_in_parallel
-from tests.referral.test_api import assert_tree_consistent, code_of, invite
-from tests.referral.test_concurrency import _wait_for_a_blocked_lock
+from tests.helpers import (
+    assert_tree_consistent,
+    code_of,
+    invite,
+    run_in_parallel,
+    wait_for_a_blocked_lock,
+)
 from tests.users.factories import UserFactory
 from users.models import User
 from users.services.accounts import user_create
@@ -100,7 +104,7 @@ class TestErasureAndASignUpWithTheErasedUsersCode:
 
         with Held(erase(user)):
             joiner = Background(sign_up(0, code))
-            blocked = _wait_for_a_blocked_lock(watch=joiner.thread)
+            blocked = wait_for_a_blocked_lock(watch=joiner.thread)
 
         assert blocked, "the sign-up did not wait for the erasure"
         assert isinstance(joiner.join(), CodeInvalidError)
@@ -113,7 +117,7 @@ class TestErasureAndASignUpWithTheErasedUsersCode:
 
         with Held(sign_up(0, code)) as signed_up:
             eraser = Background(erase(user))
-            blocked = _wait_for_a_blocked_lock(watch=eraser.thread)
+            blocked = wait_for_a_blocked_lock(watch=eraser.thread)
 
         assert blocked, "the erasure did not wait for the sign-up"
         assert eraser.join() is None

@@ -13,8 +13,8 @@ from django_tasks_db.models import DBTaskResult
 from djoser.utils import encode_uid
 from rest_framework.test import APIClient
 
-from tests.conftest import FakeSmtpService
 from tests.queue import run_tasks, task_inserts_refused
+from tests.servers import FakeSmtpService
 from tests.users.factories import UserFactory
 from users.models import User
 

@@ -16,15 +16,16 @@ from pytest_django import Settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from tests.conftest import FakeSmtpService, client_for, run_in_parallel
+from tests.helpers import client_for, run_in_parallel
 from tests.queue import deferred_tasks_due, run_tasks
+from tests.servers import FakeSmtpService
 from tests.users.factories import DEFAULT_PASSWORD, UserFactory
 from users.errors import PasswordResetTokenInvalidError
 from users.models import User
 from users.services.passwords import user_reset_password, user_set_password
 
 if TYPE_CHECKING:
-    from tests.conftest import ApiResponse
+    from tests.helpers import ApiResponse
 
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,8 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from codes.services import code_issue
 from tests.common.test_docs import _documented_errors
-from tests.conftest import FakeHttpService, run_in_parallel
+from tests.helpers import only_error, run_in_parallel
+from tests.servers import FakeHttpService
 from tests.users.factories import UserFactory
 from tests.users.phone_helpers import sent_code
 from users import sms
@@ -27,7 +28,7 @@ from users.services.accounts import user_create, user_deactivate
 from users.services.phone import PHONE_CODE_MAX_ATTEMPTS, phone_code_store, phone_sign_in
 
 if TYPE_CHECKING:
-    from tests.conftest import ApiResponse
+    from tests.helpers import ApiResponse
 
 pytestmark = pytest.mark.django_db
 
@@ -59,12 +60,6 @@ def ask_code(client: APIClient, phone: str = PHONE, **headers: Any) -> ApiRespon
 
 def sign_in(client: APIClient, code: str, phone: str = PHONE, **fields: str) -> ApiResponse:
     return client.post(TOKEN_URL, {"phone": phone, "code": code, **fields}, format="json")
-
-
-def only_error(response: ApiResponse) -> dict[str, Any]:
-    errors = response.json()["errors"]
-    assert len(errors) == 1, errors
-    return errors[0]
 
 
 class TestPhoneCodeSend:

@@ -17,7 +17,7 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from codes.models import ReferralCode
 from codes.services import code_issue
 from common.errors import DomainError
-from tests.sync.conftest import queued_uuids
+from tests.helpers import queued_uuids
 from tests.users.factories import UserFactory
 from tests.users.phone_helpers import sent_code, unused_port
 from users import sms

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from pytest_django import Settings
 
-from tests.conftest import FakeHttpService
+from tests.servers import FakeHttpService
 from tests.users.phone_helpers import unused_port
 from users import sms
 from users.clients import SmsGatewayError

@@ -11,8 +11,7 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from sync.services import api_key_create
-from tests.conftest import client_for
-from tests.referral.test_api import invite
+from tests.helpers import client_for, invite, only_error
 from tests.users.factories import UserFactory
 from users.models import User
 from users.services.accounts import user_deactivate
@@ -29,12 +28,6 @@ def staff_client(db: None) -> APIClient:
 @pytest.fixture
 def api_key() -> str:
     return api_key_create(name="tree-service")[1]
-
-
-def only_error(response: object) -> dict:
-    errors = response.json()["errors"]  # type: ignore[attr-defined]
-    assert len(errors) == 1, errors
-    return errors[0]
 
 
 class TestUserErase:

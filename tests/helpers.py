@@ -1,0 +1,122 @@
+"""Helpers shared by the test modules: plain functions, imported where used (fixtures live
+in the conftest files)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from codes.models import ReferralCode
+from tests.users.factories import UserFactory
+from users.models import User
+
+if TYPE_CHECKING:
+    from rest_framework.response import _MonkeyPatchedResponse
+
+    # What APIClient's requests answer: DRF's Response with the test client's json(),
+    # wsgi_request and so on. The class exists only in djangorestframework-stubs.
+    ApiResponse = _MonkeyPatchedResponse
+
+
+def client_for(user: User) -> APIClient:
+    """An API client carrying an access token of `user`."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    return client
+
+
+def only_error(response: ApiResponse) -> dict[str, Any]:
+    """The one error of an error envelope (fails if there are none or several)."""
+    errors = response.json()["errors"]
+    assert len(errors) == 1, errors
+    return errors[0]
+
+
+def code_of(user: User) -> str:
+    """The string of `user`'s active referral code (sign-up issues exactly one)."""
+    return ReferralCode.objects.get(owner=user, is_active=True).code
+
+
+def invite(referrer: User, **fields: object) -> User:
+    """A user who signed up with `referrer`'s active code."""
+    return UserFactory.create(referral_code=code_of(referrer), **fields)
+
+
+def chain(length: int) -> list[User]:
+    """root -> child -> grandchild ..., `length` users."""
+    users = [UserFactory.create()]
+    for _ in range(length - 1):
+        users.append(invite(users[-1]))
+    return users
+
+
+def assert_tree_consistent() -> None:
+    """Every stored path and depth is what the referred_by chain implies."""
+    users = {u.pk: u for u in User.objects.all()}
+    for user in users.values():
+        ancestors = []
+        node = user
+        while node.referred_by_id is not None:
+            node = users[node.referred_by_id]
+            ancestors.append(node.pk)
+        assert user.ancestor_ids == list(reversed(ancestors)), user
+        assert user.tree_depth == len(ancestors)
+
+
+def queued_uuids() -> list[str]:
+    """The change queue's user UUIDs, oldest first, after firing the deferred triggers of
+    the current (test) transaction."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    from sync.models import UserChange
+
+    return [
+        str(u)
+        for u in UserChange.objects.order_by("queued_at", "id").values_list("user_uuid", flat=True)
+    ]
+
+
+def run_in_parallel(functions: list[Callable[..., Any]]) -> list[Any]:
+    """Run callables in threads released together by a barrier, each on its own database
+    connection; returns each one's result or the exception it raised.
+
+    Each is called without arguments; `...` lets through the `lambda n=n: ...` idiom,
+    whose default argument mypy cannot match against `Callable[[], Any]`."""
+    barrier = threading.Barrier(len(functions))
+    results: list[Any] = [None] * len(functions)
+
+    def worker(index: int, function: Callable[..., Any]) -> None:
+        barrier.wait()
+        try:
+            results[index] = function()
+        except Exception as exc:  # collected for the test to assert on
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i, f)) for i, f in enumerate(functions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a worker hung"
+    return results
+
+
+def wait_for_a_blocked_lock(*, watch: threading.Thread) -> bool:
+    """True once Postgres shows a lock request waiting; False if `watch` finished first.
+    Bounded: it polls pg_locks at most 2,000 times."""
+    for _ in range(2000):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            if cursor.fetchone()[0]:
+                return True
+        if not watch.is_alive():
+            return False
+    return False
