@@ -43,14 +43,9 @@ class TestSocialAccountCreate:
     @pytest.mark.parametrize(
         ("link", "code"),
         [
-            ("https://evil.com/?vk.com", "link_network_mismatch"),
+            # One link per code: social/test_links.py has every variant of each.
             ("https://vk.com.evil.com/x", "link_network_mismatch"),
-            ("https://v\u043a.com/x", "link_network_mismatch"),
-            ("https://user@vk.com@evil.com/x", "invalid"),
-            ("evil.com/?vk.com", "invalid"),
             ("javascript:alert(1)", "invalid"),
-            ("ftp://vk.com/x", "invalid"),
-            ("https://vk.com/", "invalid"),
             ("https://vk.com/" + "x" * 10_000, "max_length"),
         ],
     )
@@ -78,9 +73,6 @@ class TestSocialAccountCreate:
             user=UserFactory.create(), network="vk", link="https://vk.com/durov", now=now
         )
 
-        response = auth_client.post(LIST, {"network": "vk", "link": "http://VK.com/durov"})
-        # Another scheme is another link: the normalized form keeps it.
-        assert response.status_code == 201
         response = auth_client.post(LIST, {"network": "vk", "link": "https://www.vk.com/durov/"})
 
         assert response.status_code == 400
@@ -141,13 +133,14 @@ class TestSocialAccountList:
         assert api_client.get(LIST).status_code == 401
 
 
-class TestSocialAccountDetail:
-    @pytest.fixture
-    def account(self, user: User, now: datetime) -> SocialAccount:
-        return social_account_link(
-            user=user, network="ok", link="https://ok.ru/anna", reason="family", now=now
-        )
+@pytest.fixture
+def account(user: User, now: datetime) -> SocialAccount:
+    return social_account_link(
+        user=user, network="ok", link="https://ok.ru/anna", reason="family", now=now
+    )
 
+
+class TestSocialAccountUpdate:
     def test_changes_the_reason_only(self, auth_client: APIClient, account: SocialAccount) -> None:
         response = auth_client.patch(
             f"{LIST}{account.uuid}/", {"reason": "old friends", "link": "https://ok.ru/other"}
@@ -166,7 +159,27 @@ class TestSocialAccountDetail:
 
         assert response.status_code == 400
         assert only_error(response)["code"] == "required"
+        assert only_error(response)["attr"] == "reason"
 
+    def test_another_users_account_is_not_found(self, account: SocialAccount) -> None:
+        stranger = client_for(UserFactory.create())
+
+        response = stranger.patch(f"{LIST}{account.uuid}/", {"reason": "mine now"})
+
+        assert response.status_code == 404
+        assert only_error(response)["code"] == "not_found"
+        account.refresh_from_db()
+        assert account.reason == "family"
+
+    def test_needs_a_token(self, api_client: APIClient, account: SocialAccount) -> None:
+        response = api_client.patch(f"{LIST}{account.uuid}/", {"reason": "x"})
+
+        assert response.status_code == 401
+        account.refresh_from_db()
+        assert account.reason == "family"
+
+
+class TestSocialAccountUnlink:
     def test_unlinks(self, auth_client: APIClient, account: SocialAccount) -> None:
         response = auth_client.delete(f"{LIST}{account.uuid}/")
 
@@ -176,13 +189,20 @@ class TestSocialAccountDetail:
     def test_another_users_account_is_not_found(self, account: SocialAccount) -> None:
         stranger = client_for(UserFactory.create())
 
-        changed = stranger.patch(f"{LIST}{account.uuid}/", {"reason": "mine now"})
-        deleted = stranger.delete(f"{LIST}{account.uuid}/")
+        response = stranger.delete(f"{LIST}{account.uuid}/")
 
-        assert changed.status_code == deleted.status_code == 404
-        assert only_error(deleted)["code"] == "not_found"
-        account.refresh_from_db()
-        assert account.reason == "family"
+        assert response.status_code == 404
+        assert only_error(response)["code"] == "not_found"
+        assert SocialAccount.objects.filter(pk=account.pk).exists()
 
     def test_an_unknown_uuid_is_not_found(self, auth_client: APIClient) -> None:
-        assert auth_client.delete(f"{LIST}{uuid.uuid4()}/").status_code == 404
+        response = auth_client.delete(f"{LIST}{uuid.uuid4()}/")
+
+        assert response.status_code == 404
+        assert only_error(response)["code"] == "not_found"
+
+    def test_needs_a_token(self, api_client: APIClient, account: SocialAccount) -> None:
+        response = api_client.delete(f"{LIST}{account.uuid}/")
+
+        assert response.status_code == 401
+        assert SocialAccount.objects.filter(pk=account.pk).exists()

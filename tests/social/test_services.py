@@ -1,34 +1,32 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
-from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from social.errors import (
     SocialAccountLimitError,
+    SocialLinkInvalidError,
     SocialLinkNetworkMismatchError,
     SocialLinkTakenError,
 )
 from social.models import MAX_ACCOUNTS_PER_USER, SocialAccount
-from social.selectors import social_account_list_for_user
-from social.services import social_account_link, social_account_unlink
-from tests.helpers import run_in_parallel
+from social.services import (
+    social_account_limit_check,
+    social_account_link,
+    social_account_unlink,
+    social_account_update,
+    social_accounts_unlink_all,
+)
+from tests.social.helpers import link_many
 from tests.users.factories import UserFactory
 from users.errors import UserNotFoundError
 from users.models import User
 from users.services.lifecycle import user_erase
 
-
-def link_many(user: User, count: int, now: datetime) -> list[SocialAccount]:
-    return [
-        social_account_link(user=user, network="github", link=f"https://github.com/u{n}", now=now)
-        for n in range(count)
-    ]
+pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.django_db
 class TestSocialAccountLink:
     def test_links_with_the_link_normalized(self, user: User, now: datetime) -> None:
         account = social_account_link(
@@ -52,9 +50,26 @@ class TestSocialAccountLink:
                 user=UserFactory.create(), network="vk", link="HTTPS://www.vk.com/durov/", now=now
             )
 
+    def test_links_the_same_account_on_another_scheme_as_another_link(self, now: datetime) -> None:
+        social_account_link(
+            user=UserFactory.create(), network="vk", link="https://vk.com/durov", now=now
+        )
+
+        on_http = social_account_link(
+            user=UserFactory.create(), network="vk", link="http://VK.com/durov", now=now
+        )
+
+        assert on_http.link == "http://vk.com/durov"
+
     def test_refuses_a_link_on_another_networks_host(self, user: User, now: datetime) -> None:
         with pytest.raises(SocialLinkNetworkMismatchError):
             social_account_link(user=user, network="github", link="https://vk.com/durov", now=now)
+
+        assert not SocialAccount.objects.exists()
+
+    def test_refuses_a_link_that_names_no_account(self, user: User, now: datetime) -> None:
+        with pytest.raises(SocialLinkInvalidError):
+            social_account_link(user=user, network="vk", link="https://vk.com/", now=now)
 
         assert not SocialAccount.objects.exists()
 
@@ -65,6 +80,15 @@ class TestSocialAccountLink:
             social_account_link(user=user, network="x", link="https://x.com/one-more", now=now)
 
         assert SocialAccount.objects.filter(user=user).count() == 20
+
+    def test_counts_the_limit_per_user(self, user: User, now: datetime) -> None:
+        link_many(user, MAX_ACCOUNTS_PER_USER, now)
+
+        other_users = social_account_link(
+            user=UserFactory.create(), network="x", link="https://x.com/other", now=now
+        )
+
+        assert other_users.link == "https://x.com/other"
 
     def test_an_unlinked_account_frees_its_place_and_its_link(
         self, user: User, now: datetime
@@ -85,90 +109,57 @@ class TestSocialAccountLink:
         with pytest.raises(UserNotFoundError):
             social_account_link(user=loaded_before, network="vk", link="https://vk.com/x", now=now)
 
-    def test_the_list_is_newest_first(self, user: User, now: datetime) -> None:
-        older = social_account_link(
-            user=user, network="vk", link="https://vk.com/a", now=now - timedelta(days=1)
+
+class TestSocialAccountLimitCheck:
+    def test_passes_below_the_limit(self, user: User, now: datetime) -> None:
+        link_many(user, MAX_ACCOUNTS_PER_USER - 1, now)
+
+        social_account_limit_check(user=user)
+
+    def test_refuses_at_the_limit(self, user: User, now: datetime) -> None:
+        link_many(user, MAX_ACCOUNTS_PER_USER, now)
+
+        with pytest.raises(SocialAccountLimitError) as refused:
+            social_account_limit_check(user=user)
+
+        assert refused.value.code == "too_many_accounts"
+
+
+class TestSocialAccountUpdate:
+    def test_changes_the_reason_only(self, user: User, now: datetime) -> None:
+        account = social_account_link(
+            user=user, network="ok", link="https://ok.ru/anna", reason="family", now=now
         )
-        newer = social_account_link(user=user, network="vk", link="https://vk.com/b", now=now)
-        social_account_link(
-            user=UserFactory.create(), network="vk", link="https://vk.com/c", now=now
+
+        social_account_update(account=account, reason="old friends")
+
+        stored = SocialAccount.objects.get(pk=account.pk)
+        assert (stored.reason, stored.link, stored.network) == (
+            "old friends",
+            "https://ok.ru/anna",
+            "ok",
         )
 
-        assert list(social_account_list_for_user(user=user)) == [newer, older]
+
+class TestSocialAccountUnlink:
+    def test_deletes_that_account_only(self, user: User, now: datetime) -> None:
+        unlinked, kept = link_many(user, 2, now)
+
+        social_account_unlink(account=unlinked)
+
+        assert list(SocialAccount.objects.all()) == [kept]
 
 
-@pytest.mark.django_db
-class TestSocialAccountConstraints:
-    def test_the_database_refuses_a_second_row_with_one_link(
+class TestSocialAccountsUnlinkAll:
+    def test_unlinks_every_account_of_the_user_and_counts_them(
         self, user: User, now: datetime
     ) -> None:
-        SocialAccount.objects.create(
-            user=user, network="vk", link="https://vk.com/a", connected_at=now
+        link_many(user, 3, now)
+        others = social_account_link(
+            user=UserFactory.create(), network="vk", link="https://vk.com/other", now=now
         )
 
-        with pytest.raises(IntegrityError), transaction.atomic():
-            SocialAccount.objects.create(
-                user=UserFactory.create(), network="vk", link="https://vk.com/a", connected_at=now
-            )
+        unlinked = social_accounts_unlink_all(user=user)
 
-    def test_the_database_refuses_an_unknown_network(self, user: User, now: datetime) -> None:
-        with pytest.raises(IntegrityError), transaction.atomic():
-            SocialAccount.objects.create(
-                user=user, network="myspace", link="https://myspace.com/a", connected_at=now
-            )
-
-
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("postgres_only")
-class TestSocialAccountLinkConcurrency:
-    def test_parallel_links_stop_at_twenty(self) -> None:
-        user = UserFactory.create()
-        link_many(user, MAX_ACCOUNTS_PER_USER - 3, timezone.now())
-
-        results = run_in_parallel(
-            [
-                lambda n=n: social_account_link(
-                    user=user, network="x", link=f"https://x.com/racer{n}", now=timezone.now()
-                )
-                for n in range(8)
-            ]
-        )
-
-        assert sum(isinstance(r, SocialAccount) for r in results) == 3
-        assert all(
-            isinstance(r, SocialAccountLimitError)
-            for r in results
-            if not isinstance(r, SocialAccount)
-        ), results
-        assert SocialAccount.objects.filter(user=user).count() == MAX_ACCOUNTS_PER_USER
-
-    def test_parallel_links_of_one_link_by_different_users_link_it_once(self) -> None:
-        users = [UserFactory.create() for _ in range(4)]
-
-        results = run_in_parallel(
-            [
-                lambda user=user: social_account_link(
-                    user=user, network="telegram", link="https://t.me/same", now=timezone.now()
-                )
-                for user in users
-            ]
-        )
-
-        assert sum(isinstance(r, SocialAccount) for r in results) == 1
-        assert sum(isinstance(r, SocialLinkTakenError) for r in results) == 3
-
-    def test_a_link_racing_the_erasure_never_outlives_it(self) -> None:
-        user = UserFactory.create()
-
-        results = run_in_parallel(
-            [
-                lambda: user_erase(user=User.objects.get(pk=user.pk), now=timezone.now()),
-                lambda: social_account_link(
-                    user=user, network="vk", link="https://vk.com/late", now=timezone.now()
-                ),
-            ]
-        )
-
-        assert results[0] is None
-        assert isinstance(results[1], SocialAccount | UserNotFoundError), results
-        assert not SocialAccount.objects.filter(user=user).exists()
+        assert unlinked == 3
+        assert list(SocialAccount.objects.all()) == [others]
