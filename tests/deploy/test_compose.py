@@ -60,6 +60,13 @@ def test_the_app_containers_do_not_get_the_superusers_password() -> None:
         assert SERVICES[name]["environment"]["POSTGRES_PASSWORD"] == "", name
 
 
+def test_the_app_containers_use_the_images_static_manifest() -> None:
+    # env_file (.env, copied from .env.example where it is false) wins over the image's
+    # ENV, so the stack itself must say it.
+    for name in ("migrate", "web", "worker"):
+        assert SERVICES[name]["environment"]["DJANGO_STATIC_MANIFEST"] == "true", name
+
+
 def test_the_app_connects_as_its_own_role() -> None:
     url = SERVICES["web"]["environment"]["DATABASE_URL"]
 
