@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime
 from uuid import UUID
 
 import pytest
@@ -8,40 +8,13 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.test import override_settings
 from django.utils import timezone as django_timezone
-from rest_framework import serializers
 
 from codes.models import ReferralCode
 from common.db import datetime_text_sql, select_rows, uuid_text_sql
 from common.formats import format_datetime
+from tests.common.helpers import MOMENTS
 from tests.users.factories import UserFactory
 from users.models import User
-
-MOMENTS = [
-    datetime(2024, 1, 1, 0, 0, 0, tzinfo=UTC),
-    datetime(2024, 2, 29, 23, 59, 59, 999999, tzinfo=UTC),  # microseconds are dropped
-    datetime(1999, 12, 31, 12, 5, 7, 500000, tzinfo=UTC),
-    datetime(2031, 7, 4, 9, 30, 1, 1, tzinfo=timezone(timedelta(hours=5))),  # stored in UTC
-]
-
-
-class TestFormatDatetime:
-    """format_datetime must render what DRF's DateTimeField renders under our settings."""
-
-    @pytest.mark.parametrize("moment", MOMENTS)
-    def test_renders_as_drf(self, moment: datetime) -> None:
-        assert format_datetime(moment) == serializers.DateTimeField().to_representation(moment)
-
-    def test_renders_in_utc(self) -> None:
-        assert format_datetime(MOMENTS[3]) == "2031-07-04T04:30:01+00:00"
-
-    def test_takes_a_naive_datetime_as_utc(self) -> None:
-        naive = datetime(2024, 5, 1, 12, 3, 4)
-        assert format_datetime(naive) == "2024-05-01T12:03:04+00:00"
-        assert format_datetime(naive) == serializers.DateTimeField().to_representation(naive)
-
-    def test_passes_text_and_none_through(self) -> None:
-        assert format_datetime("2024-05-01T12:03:04+00:00") == "2024-05-01T12:03:04+00:00"
-        assert format_datetime(None) is None
 
 
 @pytest.mark.django_db

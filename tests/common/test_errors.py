@@ -1,49 +1,52 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pytest
 from pytest_django import Settings
 from rest_framework.test import APIClient
 
-from tests.helpers import client_for
+from tests.common.helpers import assert_envelope
 from tests.users.factories import UserFactory
-from users.models import User
-
-if TYPE_CHECKING:
-    from tests.helpers import ApiResponse
-
 
 pytestmark = pytest.mark.django_db
 
 
-def assert_envelope(
-    response: ApiResponse, status: int, code: str, error_type: str = "client_error"
-) -> None:
-    assert response.status_code == status
-    body = response.json()
-    assert set(body) == {"type", "errors"}
-    assert body["type"] == error_type
-    assert body["errors"][0]["code"] == code
-    assert set(body["errors"][0]) == {"code", "detail", "attr"}
+class TestUnknownPaths:
+    """An API path nothing serves answers 404 in the envelope, whatever the method."""
 
-
-class TestEnvelope:
     @pytest.mark.parametrize("path", ["/api/nope/", "/api/users/me", "/api/referrals/tree/extra/"])
-    def test_unknown_api_paths_answer_404_in_the_envelope(
-        self, api_client: APIClient, path: str
-    ) -> None:
+    def test_answer_404_on_a_read(self, api_client: APIClient, path: str) -> None:
         assert_envelope(api_client.get(path), 404, "not_found")
 
-    def test_unknown_path_on_post_is_404_not_a_redirect(self, api_client: APIClient) -> None:
+    def test_answer_404_not_a_redirect_on_a_post_without_its_slash(
+        self, api_client: APIClient
+    ) -> None:
         assert_envelope(api_client.post("/api/users", {}, format="json"), 404, "not_found")
 
-    def test_method_not_allowed(self, auth_client: APIClient) -> None:
+    @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+    def test_answer_404_on_a_write_with_csrf_enforced(self, method: str) -> None:
+        client = APIClient(enforce_csrf_checks=True)
+
+        assert_envelope(getattr(client, method)("/api/nope/", {}, format="json"), 404, "not_found")
+
+
+class TestRefusedRequests:
+    """What DRF refuses before the view comes in the envelope with its own code."""
+
+    def test_a_method_the_view_lacks_is_405(self, auth_client: APIClient) -> None:
         assert_envelope(
             auth_client.put("/api/referrals/", {}, format="json"), 405, "method_not_allowed"
         )
 
-    def test_non_json_body_is_415(self, api_client: APIClient) -> None:
+    def test_a_bad_bearer_token_is_401(self, api_client: APIClient) -> None:
+        api_client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
+
+        assert_envelope(api_client.get("/api/users/me/"), 401, "token_not_valid")
+
+
+class TestRequestBody:
+    """A body that is not a JSON object of the right shape is a 4xx, never a 500."""
+
+    def test_a_body_that_is_not_json_is_415(self, api_client: APIClient) -> None:
         response = api_client.post(
             "/api/users/", "email=a", content_type="application/x-www-form-urlencoded"
         )
@@ -55,6 +58,13 @@ class TestEnvelope:
 
         assert_envelope(response, 400, "parse_error")
 
+    def test_json_nested_past_the_recursion_limit_is_400(self, api_client: APIClient) -> None:
+        body = "[" * 5000 + "]" * 5000
+
+        response = api_client.post("/api/auth/jwt/verify/", body, content_type="application/json")
+
+        assert_envelope(response, 400, "parse_error")
+
     def test_json_that_is_not_an_object_is_a_validation_error(self, api_client: APIClient) -> None:
         response = api_client.post("/api/users/", "[1, 2]", content_type="application/json")
 
@@ -62,17 +72,12 @@ class TestEnvelope:
         assert response.json()["type"] == "validation_error"
         assert response.json()["errors"][0]["attr"] is None
 
-    def test_body_over_1_mib_is_413(self, api_client: APIClient) -> None:
+    def test_a_body_over_1_mib_is_413(self, api_client: APIClient) -> None:
         payload = '{"email": "' + "a" * (1024 * 1024) + '"}'
 
         response = api_client.post("/api/users/", payload, content_type="application/json")
 
         assert_envelope(response, 413, "payload_too_large")
-
-    def test_bad_bearer_token_is_401(self, api_client: APIClient) -> None:
-        api_client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
-
-        assert_envelope(api_client.get("/api/users/me/"), 401, "token_not_valid")
 
     @pytest.mark.parametrize(
         "body",
@@ -83,13 +88,17 @@ class TestEnvelope:
             {"email": "a@example.com", "password": "Str0ng-pass!", "referral_code": 12},
         ],
     )
-    def test_odd_input_is_a_400_never_a_500(self, api_client: APIClient, body: dict) -> None:
+    def test_odd_values_are_a_400_validation_error(self, api_client: APIClient, body: dict) -> None:
         response = api_client.post("/api/users/", body, format="json")
 
         assert response.status_code == 400
         assert response.json()["type"] == "validation_error"
 
-    def test_messages_follow_accept_language(self, api_client: APIClient) -> None:
+
+class TestLanguage:
+    """The envelope's messages follow Accept-Language."""
+
+    def test_a_views_messages_follow_it(self, api_client: APIClient) -> None:
         english = api_client.get("/api/users/me/").json()["errors"][0]["detail"]
         russian = api_client.get("/api/users/me/", HTTP_ACCEPT_LANGUAGE="ru").json()["errors"][0][
             "detail"
@@ -98,46 +107,19 @@ class TestEnvelope:
         assert english != russian
         assert any("а" <= ch <= "я" for ch in russian.lower())
 
+    def test_the_413_of_the_middleware_follows_it(self, api_client: APIClient) -> None:
+        payload = '{"email": "' + "a" * (1024 * 1024) + '"}'
 
-class TestReviewRegressions:
-    def test_json_nested_past_the_recursion_limit_is_400(self, api_client: APIClient) -> None:
-        body = "[" * 5000 + "]" * 5000
+        response = api_client.post(
+            "/api/users/", payload, content_type="application/json", HTTP_ACCEPT_LANGUAGE="ru"
+        )
 
-        response = api_client.post("/api/auth/jwt/verify/", body, content_type="application/json")
+        assert response.status_code == 413
+        assert any("а" <= ch <= "я" for ch in response.json()["errors"][0]["detail"].lower())
 
-        assert_envelope(response, 400, "parse_error")
 
-    @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
-    def test_unknown_paths_are_404_for_writes_with_csrf_enforced(self, method: str) -> None:
-        client = APIClient(enforce_csrf_checks=True)
-
-        assert_envelope(getattr(client, method)("/api/nope/", {}, format="json"), 404, "not_found")
-
-    LISTS = [
-        "/api/codes/",
-        "/api/referrals/",
-        "/api/referrals/?search=a",
-        "/api/referrals/tree/",
-        "/api/users/{uuid}/referrals/",
-    ]
-
-    @pytest.mark.parametrize("path", LISTS)
-    @pytest.mark.parametrize("page", ["abc", "0", "-1"])
-    def test_a_malformed_page_is_400(self, user: User, path: str, page: str) -> None:
-        response = client_for(user).get(path.format(uuid=user.uuid), {"page": page})
-
-        assert response.status_code == 400
-        assert response.json()["errors"][0]["attr"] == "page"
-
-    @pytest.mark.parametrize("path", LISTS)
-    @pytest.mark.parametrize("page", ["50", "922337203685477580", "9" * 40])
-    def test_a_page_past_the_end_is_404(self, user: User, path: str, page: str) -> None:
-        """However far: an offset past what the database can take is no 500."""
-        response = client_for(user).get(path.format(uuid=user.uuid), {"page": page})
-
-        assert_envelope(response, 404, "not_found")
-
-    def test_an_unreachable_cache_is_503(self, settings: Settings) -> None:
+class TestUnavailableDependencies:
+    def test_an_unreachable_cache_is_503_server_error(self, settings: Settings) -> None:
         settings.CACHES = {
             "default": {
                 "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -152,16 +134,6 @@ class TestReviewRegressions:
         response = client.get("/api/referral-codes/ABCD1234/")
 
         assert_envelope(response, 503, "service_unavailable", error_type="server_error")
-
-    def test_413_follows_accept_language(self, api_client: APIClient) -> None:
-        payload = '{"email": "' + "a" * (1024 * 1024) + '"}'
-
-        response = api_client.post(
-            "/api/users/", payload, content_type="application/json", HTTP_ACCEPT_LANGUAGE="ru"
-        )
-
-        assert response.status_code == 413
-        assert any("а" <= ch <= "я" for ch in response.json()["errors"][0]["detail"].lower())
 
 
 class TestDjangosOwnErrorPages:
