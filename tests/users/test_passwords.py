@@ -16,13 +16,11 @@ from pytest_django import Settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from tests.helpers import client_for, run_in_parallel
+from tests.helpers import client_for
 from tests.queue import deferred_tasks_due, run_tasks
 from tests.servers import FakeSmtpService
 from tests.users.factories import DEFAULT_PASSWORD, UserFactory
-from users.errors import PasswordResetTokenInvalidError
 from users.models import User
-from users.services.passwords import user_reset_password, user_set_password
 
 if TYPE_CHECKING:
     from tests.helpers import ApiResponse
@@ -50,20 +48,6 @@ def delivered(server: FakeSmtpService) -> list[dict[str, Any]]:
 
 def reset_link(user: User) -> dict[str, str]:
     return {"uid": encode_uid(str(user.uuid)), "token": default_token_generator.make_token(user)}
-
-
-def change_behind_the_back(user: User, **changes: object) -> User:
-    """What another request may write while this one holds `user` loaded: a referrer
-    (which moves the subtree) and a name; returns the referrer."""
-    referrer = UserFactory.create()
-    User.objects.filter(pk=user.pk).update(
-        referred_by=referrer,
-        tree_path=referrer.subtree_prefix,
-        tree_depth=1,
-        first_name="Changed",
-        **changes,
-    )
-    return referrer
 
 
 class TestPasswords:
@@ -171,25 +155,6 @@ class TestSetPassword:
         )
 
         assert response.status_code == 401
-
-    def test_writes_only_the_password(self, user: User) -> None:
-        """The request's user was loaded before another request changed the row: those
-        changes (deactivation, a moved subtree) must survive the password change."""
-        loaded = User.objects.get(pk=user.pk)
-        referrer = change_behind_the_back(user, is_active=False)
-
-        user_set_password(
-            user=loaded, current_password=DEFAULT_PASSWORD, password="An0ther-Secret!"
-        )
-
-        user.refresh_from_db()
-        assert user.is_active is False
-        assert (user.referred_by, user.tree_path, user.first_name) == (
-            referrer,
-            referrer.subtree_prefix,
-            "Changed",
-        )
-        assert user.check_password("An0ther-Secret!")
 
 
 class TestResetPassword:
@@ -355,41 +320,3 @@ class TestResetPasswordConfirm:
         assert codes(response) == {(code, "new_password") for code in WEAK_PASSWORD_CODES}
         user.refresh_from_db()
         assert user.check_password(DEFAULT_PASSWORD)
-
-    def test_one_link_changes_the_password_once_under_concurrency(
-        self, postgres_only: None, transactional_db: None
-    ) -> None:
-        """Two requests with one link both pass the first token check; the row lock makes
-        the second see the changed password, which has spent the token."""
-        user = UserFactory.create()
-        token = default_token_generator.make_token(user)
-        passwords = ["First-new-Secret-1", "Second-new-Secret-1"]
-
-        results = run_in_parallel(
-            [
-                lambda password=password: user_reset_password(
-                    user=User.objects.get(pk=user.pk), token=token, password=password
-                )
-                for password in passwords
-            ]
-        )
-
-        refused = [r for r in results if isinstance(r, PasswordResetTokenInvalidError)]
-        assert (len(refused), results.count(None)) == (1, 1)
-        user.refresh_from_db()
-        assert user.check_password(passwords[results.index(None)])
-
-    def test_writes_only_the_password(self, user: User) -> None:
-        token = default_token_generator.make_token(user)
-        loaded = User.objects.get(pk=user.pk)
-        referrer = change_behind_the_back(user)
-
-        user_reset_password(user=loaded, token=token, password="Brand-new-Secret-1")
-
-        user.refresh_from_db()
-        assert (user.referred_by, user.tree_path, user.first_name) == (
-            referrer,
-            referrer.subtree_prefix,
-            "Changed",
-        )
-        assert user.check_password("Brand-new-Secret-1")

@@ -20,7 +20,7 @@ from tests.common.test_docs import _documented_errors
 from tests.helpers import only_error, run_in_parallel
 from tests.servers import FakeHttpService
 from tests.users.factories import UserFactory
-from tests.users.phone_helpers import sent_code
+from tests.users.helpers import sent_code
 from users import sms
 from users.models import PhoneCode, User
 from users.serializers import PhoneTokenOutputSerializer

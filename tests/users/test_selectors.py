@@ -5,13 +5,25 @@ from datetime import datetime, timedelta
 
 import pytest
 from pytest_django import Settings
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from codes.models import ReferralCode
 from codes.services import code_issue
 from tests.users.factories import UserFactory
-from users.errors import UserNotFoundError
+from users.errors import (
+    TokenRevokedError,
+    TokenUserInactiveError,
+    TokenUserNotFoundError,
+    UserNotFoundError,
+)
 from users.models import User
-from users.selectors import ProfileCode, ProfileReferrer, user_get_by_uuid, user_profile_get
+from users.selectors import (
+    ProfileCode,
+    ProfileReferrer,
+    token_user_get,
+    user_get_by_uuid,
+    user_profile_get,
+)
 from users.services.accounts import user_deactivate
 
 FIELDS = [field.attname for field in User._meta.concrete_fields]
@@ -98,3 +110,31 @@ class TestUserProfileGet:
 
         with pytest.raises(UserNotFoundError):
             user_profile_get(user=user)
+
+
+@pytest.mark.django_db
+class TestTokenUserGet:
+    def test_returns_the_tokens_user(self, user: User) -> None:
+        assert token_user_get(token=RefreshToken.for_user(user)) == user
+
+    def test_refuses_an_inactive_users_token(self, user: User) -> None:
+        token = RefreshToken.for_user(user)
+        User.objects.filter(pk=user.pk).update(is_active=False)
+
+        with pytest.raises(TokenUserInactiveError):
+            token_user_get(token=token)
+
+    def test_refuses_a_token_issued_before_the_password_changed(self, user: User) -> None:
+        token = RefreshToken.for_user(user)
+        user.set_password("An0ther-Secret!")
+        user.save(update_fields=["password"])
+
+        with pytest.raises(TokenRevokedError):
+            token_user_get(token=token)
+
+    def test_refuses_a_token_of_a_user_that_is_gone(self, user: User) -> None:
+        token = RefreshToken.for_user(user)
+        token["user_id"] = "00000000-0000-4000-8000-000000000000"
+
+        with pytest.raises(TokenUserNotFoundError):
+            token_user_get(token=token)

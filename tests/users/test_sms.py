@@ -12,7 +12,7 @@ import pytest
 from pytest_django import Settings
 
 from tests.servers import FakeHttpService
-from tests.users.phone_helpers import unused_port
+from tests.users.helpers import unused_port
 from users import sms
 from users.clients import SmsGatewayError
 from users.sms import (

@@ -9,7 +9,6 @@ import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 from pytest_django import DjangoCaptureOnCommitCallbacks
 from rest_framework.test import APIClient
@@ -321,46 +320,6 @@ class TestUserEraseCodes:
         ]
 
 
-class TestTombstoneConstraints:
-    def test_a_tombstone_needs_neither_email_nor_phone(self, user: User, now: datetime) -> None:
-        User.objects.filter(pk=user.pk).update(
-            email=None,
-            phone=None,
-            username=None,
-            first_name="",
-            last_name="",
-            is_active=False,
-            erased_at=now,
-        )
-
-        assert reloaded(user).is_erased
-
-    def test_refuses_an_account_with_neither_that_is_not_erased(self, user: User) -> None:
-        with pytest.raises(IntegrityError), transaction.atomic():
-            User.objects.filter(pk=user.pk).update(email=None, phone=None)
-
-    @pytest.mark.parametrize(
-        "leftover",
-        [{"email": "back@example.com"}, {"first_name": "Anna"}, {"is_active": True}],
-    )
-    def test_refuses_personal_data_or_activity_on_a_tombstone(
-        self, user: User, now: datetime, leftover: dict[str, object]
-    ) -> None:
-        user_erase(user=user, now=now)
-
-        with pytest.raises(IntegrityError), transaction.atomic():
-            User.objects.filter(pk=user.pk).update(**leftover)
-
-    def test_refuses_a_tombstone_with_a_referrer(self, now: datetime) -> None:
-        referee = invite(UserFactory.create())
-        user_erase(user=referee, now=now)
-
-        with pytest.raises(IntegrityError), transaction.atomic():
-            User.objects.filter(pk=referee.pk).update(
-                referred_by=referee.pk - 1, tree_path="/x/", tree_depth=1
-            )
-
-
 class TestUserRestore:
     def test_ends_the_access_tokens_issued_before_the_deactivation(self, user: User) -> None:
         old_client = client_for(user)
@@ -412,6 +371,21 @@ class TestUserRestore:
         )
         assert response.json()["errors"][0]["code"] == "expired"
 
+    def test_signs_in_again_with_its_codes_working_but_old_tokens_dead(
+        self, user: User, api_client: APIClient
+    ) -> None:
+        code = ReferralCode.objects.get(owner=user, is_active=True).code
+        old_refresh = str(RefreshToken.for_user(user))
+        user_deactivate(user=user)
+
+        user_restore(user=user, now=timezone.now())
+
+        user.refresh_from_db()
+        assert user.is_active
+        assert api_client.get(f"/api/referral-codes/{code}/").status_code == 200
+        refreshed = api_client.post("/api/auth/jwt/refresh/", {"refresh": old_refresh})
+        assert refreshed.status_code == 401
+
     def test_refuses_an_active_user(self, user: User, now: datetime) -> None:
         with pytest.raises(UserAlreadyActiveError):
             user_restore(user=user, now=now)
@@ -425,8 +399,9 @@ class TestUserRestore:
         assert not reloaded(user).is_active
 
 
-def test_the_change_queue_keeps_an_erased_users_uuid(user: User, now: datetime) -> None:
-    user_erase(user=user, now=now)
+class TestUserEraseChangeQueue:
+    def test_keeps_the_erased_users_uuid(self, user: User, now: datetime) -> None:
+        user_erase(user=user, now=now)
 
-    queued_uuids()  # fires the deferred triggers
-    assert UserChange.objects.filter(user_uuid=user.uuid).count() == 2  # sign-up, erasure
+        queued_uuids()  # fires the deferred triggers
+        assert UserChange.objects.filter(user_uuid=user.uuid).count() == 2  # sign-up, erasure

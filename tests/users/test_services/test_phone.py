@@ -19,7 +19,7 @@ from codes.services import code_issue
 from common.errors import DomainError
 from tests.helpers import queued_uuids
 from tests.users.factories import UserFactory
-from tests.users.phone_helpers import sent_code, unused_port
+from tests.users.helpers import sent_code, unused_port
 from users import sms
 from users.errors import (
     PhoneCodeInvalidError,

@@ -1,4 +1,4 @@
-"""Helpers of the phone sign-in tests."""
+"""Helpers of the users tests (phone sign-in, the SMS backends, the API): plain functions."""
 
 from __future__ import annotations
 
