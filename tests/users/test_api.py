@@ -1,3 +1,6 @@
+"""The users API, a class per endpoint: the happy path, authentication, and one test per
+error code the endpoint answers (status, code and attr)."""
+
 from __future__ import annotations
 
 import re
@@ -29,7 +32,9 @@ def register(client: APIClient, **fields: object) -> ApiResponse:
     return client.post("/api/users/", body, format="json")
 
 
-class TestRegister:
+class TestUserRegister:
+    """POST /api/users/"""
+
     def test_creates_user_with_profile_and_a_generated_code(self, api_client: APIClient) -> None:
         response = register(api_client, username="ivan", phone="+7 (999) 999-99-99")
 
@@ -188,8 +193,10 @@ class TestRegister:
         assert only_error(response)["code"] == "throttled"
 
 
-class TestJwt:
-    def test_create_with_email_in_any_case(self, api_client: APIClient) -> None:
+class TestJwtCreate:
+    """POST /api/auth/jwt/create/"""
+
+    def test_signs_in_with_the_email_in_any_case(self, api_client: APIClient) -> None:
         UserFactory.create(email="anna@example.com")
 
         response = api_client.post(
@@ -202,7 +209,7 @@ class TestJwt:
         assert set(response.json()) == {"access", "refresh"}
 
     @pytest.mark.parametrize("case", ["wrong_password", "unknown_email", "inactive"])
-    def test_create_refuses_bad_credentials_with_401(
+    def test_refuses_bad_credentials_with_401_no_active_account(
         self, api_client: APIClient, case: str
     ) -> None:
         user = UserFactory.create(email="anna@example.com", is_active=case != "inactive")
@@ -221,68 +228,9 @@ class TestJwt:
 
         assert token["user_id"] == str(user.uuid)
 
-    def test_refresh_rotates_and_blacklists_the_old_token(
-        self, api_client: APIClient, user: User
+    def test_is_throttled_per_ip_with_retry_after(
+        self, api_client: APIClient, settings: Settings
     ) -> None:
-        refresh = str(RefreshToken.for_user(user))
-
-        first = api_client.post("/api/auth/jwt/refresh/", {"refresh": refresh}, format="json")
-        replay = api_client.post("/api/auth/jwt/refresh/", {"refresh": refresh}, format="json")
-
-        assert first.status_code == 200
-        assert set(first.json()) == {"access", "refresh"}
-        assert first.json()["refresh"] != refresh
-        assert replay.status_code == 401
-        assert only_error(replay)["code"] == "token_not_valid"
-
-    def test_verify(self, api_client: APIClient, user: User) -> None:
-        access = str(RefreshToken.for_user(user).access_token)
-
-        good = api_client.post("/api/auth/jwt/verify/", {"token": access}, format="json")
-        bad = api_client.post("/api/auth/jwt/verify/", {"token": access + "x"}, format="json")
-
-        assert (good.status_code, good.json()) == (200, {})
-        assert bad.status_code == 401
-
-    def test_logout_ends_the_refresh_token(self, user: User) -> None:
-        refresh = str(RefreshToken.for_user(user))
-        client = client_for(user)
-
-        response = client.post("/api/auth/jwt/logout/", {"refresh": refresh}, format="json")
-        after = client.post("/api/auth/jwt/refresh/", {"refresh": refresh}, format="json")
-
-        assert response.status_code == 205
-        assert after.status_code == 401
-
-    def test_logout_needs_authentication(self, api_client: APIClient, user: User) -> None:
-        refresh = str(RefreshToken.for_user(user))
-
-        response = api_client.post("/api/auth/jwt/logout/", {"refresh": refresh}, format="json")
-
-        assert response.status_code == 401
-
-    def test_logout_with_garbage_token_is_401(self, auth_client: APIClient) -> None:
-        response = auth_client.post("/api/auth/jwt/logout/", {"refresh": "garbage"}, format="json")
-
-        assert response.status_code == 401
-        assert only_error(response)["code"] == "token_not_valid"
-
-    def test_logout_with_another_users_token_ends_nothing(self, user: User) -> None:
-        other = UserFactory.create()
-        others_refresh = str(RefreshToken.for_user(other))
-
-        response = client_for(user).post(
-            "/api/auth/jwt/logout/", {"refresh": others_refresh}, format="json"
-        )
-        still_works = APIClient().post(
-            "/api/auth/jwt/refresh/", {"refresh": others_refresh}, format="json"
-        )
-
-        assert response.status_code == 401
-        assert only_error(response)["code"] == "token_not_valid"
-        assert still_works.status_code == 200
-
-    def test_login_is_throttled(self, api_client: APIClient, settings: Settings) -> None:
         settings.REST_FRAMEWORK = {
             **settings.REST_FRAMEWORK,
             "DEFAULT_THROTTLE_RATES": {
@@ -299,7 +247,82 @@ class TestJwt:
         assert "Retry-After" in response
 
 
-class TestMe:
+class TestJwtRefresh:
+    """POST /api/auth/jwt/refresh/"""
+
+    def test_rotates_and_blacklists_the_old_token(self, api_client: APIClient, user: User) -> None:
+        refresh = str(RefreshToken.for_user(user))
+
+        first = api_client.post("/api/auth/jwt/refresh/", {"refresh": refresh}, format="json")
+        replay = api_client.post("/api/auth/jwt/refresh/", {"refresh": refresh}, format="json")
+
+        assert first.status_code == 200
+        assert set(first.json()) == {"access", "refresh"}
+        assert first.json()["refresh"] != refresh
+        assert replay.status_code == 401
+        assert only_error(replay)["code"] == "token_not_valid"
+
+
+class TestJwtVerify:
+    """POST /api/auth/jwt/verify/"""
+
+    def test_accepts_a_good_token_and_refuses_a_forged_one_with_401(
+        self, api_client: APIClient, user: User
+    ) -> None:
+        access = str(RefreshToken.for_user(user).access_token)
+
+        good = api_client.post("/api/auth/jwt/verify/", {"token": access}, format="json")
+        bad = api_client.post("/api/auth/jwt/verify/", {"token": access + "x"}, format="json")
+
+        assert (good.status_code, good.json()) == (200, {})
+        assert bad.status_code == 401
+
+
+class TestJwtLogout:
+    """POST /api/auth/jwt/logout/"""
+
+    def test_ends_the_refresh_token(self, user: User) -> None:
+        refresh = str(RefreshToken.for_user(user))
+        client = client_for(user)
+
+        response = client.post("/api/auth/jwt/logout/", {"refresh": refresh}, format="json")
+        after = client.post("/api/auth/jwt/refresh/", {"refresh": refresh}, format="json")
+
+        assert response.status_code == 205
+        assert after.status_code == 401
+
+    def test_needs_authentication(self, api_client: APIClient, user: User) -> None:
+        refresh = str(RefreshToken.for_user(user))
+
+        response = api_client.post("/api/auth/jwt/logout/", {"refresh": refresh}, format="json")
+
+        assert response.status_code == 401
+
+    def test_refuses_a_garbage_token_with_401_token_not_valid(self, auth_client: APIClient) -> None:
+        response = auth_client.post("/api/auth/jwt/logout/", {"refresh": "garbage"}, format="json")
+
+        assert response.status_code == 401
+        assert only_error(response)["code"] == "token_not_valid"
+
+    def test_refuses_another_users_token_and_ends_nothing(self, user: User) -> None:
+        other = UserFactory.create()
+        others_refresh = str(RefreshToken.for_user(other))
+
+        response = client_for(user).post(
+            "/api/auth/jwt/logout/", {"refresh": others_refresh}, format="json"
+        )
+        still_works = APIClient().post(
+            "/api/auth/jwt/refresh/", {"refresh": others_refresh}, format="json"
+        )
+
+        assert response.status_code == 401
+        assert only_error(response)["code"] == "token_not_valid"
+        assert still_works.status_code == 200
+
+
+class TestUserMe:
+    """GET /api/users/me/"""
+
     def test_shows_referrer_code_and_count(self) -> None:
         referrer = UserFactory.create(username="anna")
         code = ReferralCode.objects.get(owner=referrer, is_active=True)
@@ -342,7 +365,11 @@ class TestMe:
         assert response.status_code == 401
         assert response.json()["type"] == "client_error"
 
-    def test_patch_changes_profile_and_ignores_read_only_fields(
+
+class TestUserMeUpdate:
+    """PATCH /api/users/me/"""
+
+    def test_changes_the_profile_and_ignores_read_only_fields(
         self, user: User, auth_client: APIClient
     ) -> None:
         response = auth_client.patch(
@@ -364,7 +391,7 @@ class TestMe:
         assert str(user.uuid) != "00000000-0000-4000-8000-000000000000"
 
     @pytest.mark.parametrize("cleared", ["", None])
-    def test_patch_clears_the_phone(self, cleared: str | None) -> None:
+    def test_clears_the_phone(self, cleared: str | None) -> None:
         user = UserFactory.create(phone="+79991234567")
 
         response = client_for(user).patch("/api/users/me/", {"phone": cleared}, format="json")
@@ -372,7 +399,7 @@ class TestMe:
         assert (response.status_code, response.json()["phone"]) == (200, "")
         assert User.objects.get(pk=user.pk).phone is None
 
-    def test_patch_keeps_the_phone_of_an_account_without_email(self) -> None:
+    def test_refuses_clearing_the_phone_of_an_account_without_email_with_400_required(self) -> None:
         user = UserFactory.create(email=None, phone="+79991234567")
 
         response = client_for(user).patch("/api/users/me/", {"phone": ""}, format="json")
@@ -389,7 +416,7 @@ class TestMe:
             ("phone", "+79991234567", "8 (999) 123-45-67"),
         ],
     )
-    def test_patch_rejects_a_taken_value(
+    def test_refuses_a_taken_value_with_400_unique(
         self, user: User, auth_client: APIClient, field: str, taken: str, sent: str
     ) -> None:
         UserFactory.create(**{field: taken})
@@ -399,7 +426,17 @@ class TestMe:
         assert (only_error(response)["code"], only_error(response)["attr"]) == ("unique", field)
         assert getattr(User.objects.get(pk=user.pk), field) == getattr(user, field)
 
-    def test_delete_deactivates_and_kills_tokens_and_codes(
+    def test_needs_authentication(self, api_client: APIClient) -> None:
+        response = api_client.patch("/api/users/me/", {"first_name": "Pyotr"}, format="json")
+
+        assert response.status_code == 401
+        assert only_error(response)["code"] == "not_authenticated"
+
+
+class TestUserMeDelete:
+    """DELETE /api/users/me/"""
+
+    def test_deactivates_and_ends_tokens_and_codes(
         self,
         api_client: APIClient,
         django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
@@ -429,3 +466,10 @@ class TestMe:
         assert only_error(signup)["code"] == "invalid"
         user.refresh_from_db()
         assert user.is_active is False
+
+    def test_needs_authentication(self, api_client: APIClient, user: User) -> None:
+        response = api_client.delete("/api/users/me/")
+
+        assert response.status_code == 401
+        assert only_error(response)["code"] == "not_authenticated"
+        assert User.objects.get(pk=user.pk).is_active
