@@ -9,13 +9,11 @@ import pytest
 from rest_framework.test import APIClient
 
 from codes.models import ReferralCode, RefusalDay
-from codes.services import code_issue, code_refusal_count, code_refusals_counted
+from codes.services import code_issue
 from common.errors import DomainError
-from referral.errors import ReferralCycleError
 from referral.services import referrer_set
 from tests.helpers import client_for
 from tests.users.factories import UserFactory
-from users.errors import PhoneInvalidError
 from users.services.phone import phone_code_store, phone_sign_in
 
 pytestmark = pytest.mark.django_db
@@ -27,33 +25,7 @@ def counts() -> dict[tuple[str, str], int]:
     return {(f"{row.day:%Y-%m-%d}", row.reason): row.count for row in RefusalDay.objects.all()}
 
 
-class TestCodeRefusalCount:
-    def test_counts_per_utc_day_and_reason(self) -> None:
-        late = datetime(2026, 3, 1, 23, 59, tzinfo=UTC)
-
-        code_refusal_count(reason="invalid", now=late)
-        code_refusal_count(reason="invalid", now=late)
-        code_refusal_count(reason="expired", now=late)
-        code_refusal_count(reason="invalid", now=late + timedelta(minutes=2))
-
-        assert counts() == {
-            ("2026-03-01", "invalid"): 2,
-            ("2026-03-01", "expired"): 1,
-            ("2026-03-02", "invalid"): 1,
-        }
-
-    def test_a_refusal_is_counted_and_still_raised(self, now: datetime) -> None:
-        with pytest.raises(ReferralCycleError), code_refusals_counted(now=now):
-            raise ReferralCycleError()
-
-        assert counts() == {(f"{now:%Y-%m-%d}", "cycle"): 1}
-
-    def test_other_errors_are_not_counted(self, now: datetime) -> None:
-        with pytest.raises(PhoneInvalidError), code_refusals_counted(now=now):
-            raise PhoneInvalidError()
-
-        assert counts() == {}
-
+class TestRefusalsCountedAtEveryDoor:
     def test_the_count_outlives_the_refused_transaction(self, now: datetime) -> None:
         referee = UserFactory.create()
 
@@ -62,8 +34,6 @@ class TestCodeRefusalCount:
 
         assert counts() == {(f"{now:%Y-%m-%d}", "invalid"): 1}
 
-
-class TestRefusalsThroughTheApi:
     def test_a_sign_up_with_an_expired_code(self, api_client: APIClient, now: datetime) -> None:
         code = code_issue(owner=UserFactory.create(), live_days=1, now=now - timedelta(days=2))
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from django.core import mail
-from django.db import transaction
 from django_tasks_db.models import DBTaskResult
 from rest_framework.test import APIClient
 
@@ -157,24 +156,7 @@ class TestSendEmail:
         assert not DBTaskResult.objects.exists()
 
 
-class TestCodeEmailSend:
-    def test_the_task_is_rolled_back_with_the_transaction_that_queued_it(
-        self, owner: User, now: datetime
-    ) -> None:
-        """An outbox: the task is a row of the caller's transaction, so a write that
-        fails after queueing takes its email with it."""
-
-        class WriteFailed(Exception):
-            pass
-
-        with pytest.raises(WriteFailed), transaction.atomic():
-            code_email_send(owner=owner, language="en", now=now)
-            assert DBTaskResult.objects.count() == 1  # written inside, not after commit
-            raise WriteFailed
-
-        assert not DBTaskResult.objects.exists()
-        assert run_tasks() == 0
-
+class TestCodeEmailDeliver:
     def test_sends_nothing_when_the_code_is_deleted_before_the_worker_runs(
         self, owner: User, now: datetime, fake_smtp: FakeSmtpService
     ) -> None:

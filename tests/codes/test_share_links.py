@@ -14,16 +14,13 @@ from rest_framework.test import APIClient
 from codes.models import ReferralClick, ReferralCode
 from codes.services import code_delete, code_issue
 from common.network import is_crawler, network_prefix, user_agent_hash
+from tests.codes.helpers import active_code
 from tests.users.factories import UserFactory
 from users.models import User
 
 pytestmark = pytest.mark.django_db
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36"
-
-
-def active_code(user: User) -> ReferralCode:
-    return ReferralCode.objects.get(owner=user, is_active=True)
 
 
 def visit(client: Client, code: str, **environ: Any) -> str:
