@@ -4,32 +4,73 @@ error code the endpoint answers (status, code and attr)."""
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.core import mail
+from django.core.mail import EmailMessage
+from django.utils import timezone
+from djoser.utils import decode_uid, encode_uid
+from drf_spectacular.generators import SchemaGenerator
 from pytest_django import DjangoCaptureOnCommitCallbacks, Settings
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from codes.models import ReferralCode
 from codes.services import code_issue
-from tests.helpers import client_for, only_error
+from sync.services import api_key_create
+from tests.helpers import client_for, invite, only_error
+from tests.queue import deferred_tasks_due, run_tasks
+from tests.servers import FakeSmtpService
 from tests.users.factories import DEFAULT_PASSWORD, UserFactory
 from users.models import User
+from users.services.accounts import user_deactivate
+from users.services.lifecycle import user_erase
 
 if TYPE_CHECKING:
     from tests.helpers import ApiResponse
 
-
 pytestmark = pytest.mark.django_db
 
 STRONG_PASSWORD = "s3cret-Passw0rd!"
+WEAK_PASSWORD_CODES = {"password_too_short", "password_too_common", "password_entirely_numeric"}
 
 
 def register(client: APIClient, **fields: object) -> ApiResponse:
     body = {"email": "new@example.com", "password": STRONG_PASSWORD, **fields}
     return client.post("/api/users/", body, format="json")
+
+
+def codes(response: ApiResponse) -> set[tuple[str, str | None]]:
+    return {(error["code"], error["attr"]) for error in response.json()["errors"]}
+
+
+def outbox() -> list[EmailMessage]:
+    """Django's test outbox once the task worker has sent the queued mail."""
+    run_tasks()
+    return mail.outbox
+
+
+def delivered(server: FakeSmtpService) -> list[dict[str, Any]]:
+    run_tasks()
+    return server.messages
+
+
+def reset_link(user: User) -> dict[str, str]:
+    return {"uid": encode_uid(str(user.uuid)), "token": default_token_generator.make_token(user)}
+
+
+@pytest.fixture
+def staff_client(db: None) -> APIClient:
+    return client_for(UserFactory.create(is_staff=True))
+
+
+@pytest.fixture
+def api_key() -> str:
+    return api_key_create(name="tree-service")[1]
 
 
 class TestUserRegister:
@@ -473,3 +514,439 @@ class TestUserMeDelete:
         assert response.status_code == 401
         assert only_error(response)["code"] == "not_authenticated"
         assert User.objects.get(pk=user.pk).is_active
+
+
+class TestPasswordSet:
+    """POST /api/users/set_password/"""
+
+    def test_changes_the_password_and_ends_outstanding_tokens(self, user: User) -> None:
+        refresh = str(RefreshToken.for_user(user))
+        client = client_for(user)
+
+        response = client.post(
+            "/api/users/set_password/",
+            {"current_password": DEFAULT_PASSWORD, "new_password": "An0ther-Secret!"},
+            format="json",
+        )
+        after = APIClient().post("/api/auth/jwt/refresh/", {"refresh": refresh}, format="json")
+        old_access = client.get("/api/users/me/")
+
+        assert response.status_code == 204
+        assert after.status_code == 401
+        assert old_access.status_code == 401
+
+    def test_refuses_a_weak_new_password_with_djangos_codes(self, auth_client: APIClient) -> None:
+        response = auth_client.post(
+            "/api/users/set_password/",
+            {"current_password": DEFAULT_PASSWORD, "new_password": "1234"},
+            format="json",
+        )
+
+        assert response.status_code == 400
+        assert codes(response) == {(code, "new_password") for code in WEAK_PASSWORD_CODES}
+
+    def test_refuses_a_wrong_current_password_with_400_invalid_password(
+        self, auth_client: APIClient
+    ) -> None:
+        response = auth_client.post(
+            "/api/users/set_password/",
+            {"current_password": "wrong", "new_password": "An0ther-Secret!"},
+            format="json",
+        )
+
+        assert codes(response) == {("invalid_password", "current_password")}
+
+    def test_requires_authentication(self, api_client: APIClient) -> None:
+        response = api_client.post(
+            "/api/users/set_password/",
+            {"current_password": DEFAULT_PASSWORD, "new_password": "An0ther-Secret!"},
+            format="json",
+        )
+
+        assert response.status_code == 401
+
+
+class TestPasswordReset:
+    """POST /api/users/reset_password/"""
+
+    def test_answers_204_for_an_unknown_email_and_sends_nothing(
+        self, api_client: APIClient
+    ) -> None:
+        response = api_client.post(
+            "/api/users/reset_password/", {"email": "nobody@example.com"}, format="json"
+        )
+
+        assert response.status_code == 204
+        assert outbox() == []
+
+    def test_round_trip_uses_the_uuid_and_the_token_is_single_use(
+        self, api_client: APIClient
+    ) -> None:
+        user = UserFactory.create(email="anna@example.com")
+        refresh = str(RefreshToken.for_user(user))
+
+        api_client.post("/api/users/reset_password/", {"email": "anna@example.com"}, format="json")
+        link = re.search(
+            r"password/reset/confirm/(?P<uid>[^/\s]+)/(?P<token>[^/\s]+)", str(outbox()[0].body)
+        )
+        assert link is not None
+        body = {**link.groupdict(), "new_password": "Brand-new-Secret-1"}
+        confirmed = api_client.post("/api/users/reset_password_confirm/", body, format="json")
+        replayed = api_client.post("/api/users/reset_password_confirm/", body, format="json")
+        old_refresh = api_client.post("/api/auth/jwt/refresh/", {"refresh": refresh}, format="json")
+
+        assert decode_uid(link["uid"]) == str(user.uuid)
+        assert confirmed.status_code == 204
+        assert replayed.status_code == 400
+        assert old_refresh.status_code == 401
+        user.refresh_from_db()
+        assert user.check_password("Brand-new-Secret-1")
+
+    def test_the_link_points_at_the_configured_frontend(
+        self, api_client: APIClient, settings: Settings
+    ) -> None:
+        settings.DJOSER = {
+            **settings.DJOSER,
+            "EMAIL_FRONTEND_PROTOCOL": "https",
+            "EMAIL_FRONTEND_DOMAIN": "app.example.com",
+        }
+        UserFactory.create(email="anna@example.com")
+
+        api_client.post("/api/users/reset_password/", {"email": "anna@example.com"}, format="json")
+
+        assert "https://app.example.com/password/reset/confirm/" in str(outbox()[0].body)
+
+    def test_the_email_follows_the_request_language(self, api_client: APIClient) -> None:
+        UserFactory.create(email="anna@example.com")
+
+        api_client.post(
+            "/api/users/reset_password/",
+            {"email": "anna@example.com"},
+            format="json",
+            HTTP_ACCEPT_LANGUAGE="ru",
+        )
+
+        assert re.search("[а-яА-Я]", str(outbox()[0].subject) + str(outbox()[0].body))
+
+    def test_matches_the_email_case_insensitively(self, api_client: APIClient) -> None:
+        UserFactory.create(email="Anna@Example.com")
+
+        response = api_client.post(
+            "/api/users/reset_password/", {"email": "ANNA@example.COM"}, format="json"
+        )
+
+        assert response.status_code == 204
+        assert [message.to for message in outbox()] == [["Anna@example.com"]]
+
+    @pytest.mark.parametrize("who", ["inactive", "no_password"])
+    def test_sends_nothing_to_inactive_or_passwordless_users(
+        self, api_client: APIClient, who: str
+    ) -> None:
+        user = UserFactory.create(email="anna@example.com")
+        if who == "inactive":
+            User.objects.filter(pk=user.pk).update(is_active=False)
+        else:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+
+        response = api_client.post(
+            "/api/users/reset_password/", {"email": "anna@example.com"}, format="json"
+        )
+
+        assert response.status_code == 204
+        assert outbox() == []
+
+    def test_sends_one_email_per_interval(self, api_client: APIClient) -> None:
+        UserFactory.create(email="anna@example.com")
+
+        for spelling in ("anna@example.com", "ANNA@example.com", "anna@example.com"):
+            response = api_client.post(
+                "/api/users/reset_password/", {"email": spelling}, format="json"
+            )
+            assert response.status_code == 204
+
+        assert len(outbox()) == 1
+
+    def test_sends_the_link_over_smtp(
+        self, api_client: APIClient, fake_smtp: FakeSmtpService
+    ) -> None:
+        user = UserFactory.create(email="anna@example.com")
+
+        response = api_client.post(
+            "/api/users/reset_password/", {"email": "anna@example.com"}, format="json"
+        )
+
+        assert response.status_code == 204
+        [message] = delivered(fake_smtp)
+        assert message["to"] == ["anna@example.com"]
+        assert encode_uid(str(user.uuid)) in message["data"]
+
+    @pytest.mark.parametrize("failure", ["refuse", "reject", "garbage", "hang", "closed_port"])
+    def test_mail_server_failure_is_logged_not_told(
+        self,
+        api_client: APIClient,
+        fake_smtp: FakeSmtpService,
+        failure: str,
+        caplog: pytest.LogCaptureFixture,
+        settings: object,
+    ) -> None:
+        """204 as for an unknown address, so that an outage never reveals which
+        addresses have accounts; the failure is in the log, and the worker tries again."""
+        UserFactory.create(email="anna@example.com")
+        if failure == "closed_port":
+            fake_smtp.port = 1
+            settings.EMAIL_PORT = 1  # type: ignore[attr-defined]
+        else:
+            fake_smtp.failure = failure
+
+        response = api_client.post(
+            "/api/users/reset_password/", {"email": "anna@example.com"}, format="json"
+        )
+
+        assert response.status_code == 204
+        assert delivered(fake_smtp) == []
+        [failure_log] = [r for r in caplog.records if r.getMessage() == "Email not sent yet"]
+        assert failure_log.email_kind == "password_reset"  # type: ignore[attr-defined]
+
+    def test_the_queued_email_goes_out_once_the_mail_server_is_back(
+        self, api_client: APIClient, fake_smtp: FakeSmtpService
+    ) -> None:
+        """A request while the first email waits for its retry queues no second one: the
+        interval holds, and the retry delivers."""
+        UserFactory.create(email="anna@example.com")
+        body = {"email": "anna@example.com"}
+        fake_smtp.failure = "refuse"
+        api_client.post("/api/users/reset_password/", body, format="json")
+        run_tasks()
+        api_client.post("/api/users/reset_password/", body, format="json")
+
+        fake_smtp.failure = None
+        deferred_tasks_due(now=timezone.now())
+
+        assert [message["to"] for message in delivered(fake_smtp)] == [["anna@example.com"]]
+
+
+class TestPasswordResetConfirm:
+    """POST /api/users/reset_password_confirm/"""
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            {"uid": "!!!"},
+            {"uid": encode_uid("not-a-uuid")},
+            {"uid": encode_uid("00000000-0000-4000-8000-000000000000")},
+            {"uid": "gA"},  # base64 of a byte that is not UTF-8
+        ],
+    )
+    def test_refuses_a_bad_uid_with_400_invalid_uid(
+        self, api_client: APIClient, user: User, body: dict[str, object]
+    ) -> None:
+        request = {**reset_link(user), "new_password": "Brand-new-Secret-1", **body}
+
+        response = api_client.post("/api/users/reset_password_confirm/", request, format="json")
+
+        assert response.status_code == 400
+        assert codes(response) == {("invalid_uid", "uid")}
+
+    @pytest.mark.parametrize("body", [{"uid": 123}, {"uid": 1.5}, {"token": 123}])
+    def test_refuses_a_uid_or_token_that_is_no_string_with_400_invalid(
+        self, api_client: APIClient, user: User, body: dict[str, object]
+    ) -> None:
+        request = {**reset_link(user), "new_password": "Brand-new-Secret-1", **body}
+
+        response = api_client.post("/api/users/reset_password_confirm/", request, format="json")
+
+        assert response.status_code == 400
+        assert codes(response) == {("invalid", next(iter(body)))}
+
+    @pytest.mark.parametrize("token", ["1-2", "wrong-token"])
+    def test_refuses_a_bad_token_with_400_invalid_token(
+        self, api_client: APIClient, user: User, token: object
+    ) -> None:
+        request = {**reset_link(user), "token": token, "new_password": "Brand-new-Secret-1"}
+
+        response = api_client.post("/api/users/reset_password_confirm/", request, format="json")
+
+        assert response.status_code == 400
+        assert codes(response) == {("invalid_token", "token")}
+
+    def test_refuses_an_inactive_user_with_400_invalid_uid(
+        self, api_client: APIClient, user: User
+    ) -> None:
+        link = reset_link(user)
+        User.objects.filter(pk=user.pk).update(is_active=False)
+
+        response = api_client.post(
+            "/api/users/reset_password_confirm/",
+            {**link, "new_password": "Brand-new-Secret-1"},
+            format="json",
+        )
+
+        assert codes(response) == {("invalid_uid", "uid")}
+
+    def test_refuses_a_weak_new_password_with_djangos_codes(
+        self, api_client: APIClient, user: User
+    ) -> None:
+        response = api_client.post(
+            "/api/users/reset_password_confirm/",
+            {**reset_link(user), "new_password": "1234"},
+            format="json",
+        )
+
+        assert codes(response) == {(code, "new_password") for code in WEAK_PASSWORD_CODES}
+        user.refresh_from_db()
+        assert user.check_password(DEFAULT_PASSWORD)
+
+
+class TestUserErase:
+    """DELETE /api/users/<uuid>/ (staff)"""
+
+    def test_staff_erase_a_user_who_is_then_gone(
+        self, staff_client: APIClient, api_key: str
+    ) -> None:
+        referrer = UserFactory.create()
+        user = invite(referrer)
+        referral = invite(user)
+
+        response = staff_client.delete(f"/api/users/{user.uuid}/")
+
+        assert response.status_code == 204
+        assert User.objects.get(pk=user.pk).is_erased
+        assert User.objects.get(pk=referral.pk).referred_by == referrer
+        exported = APIClient().get(f"/api/users/{user.uuid}/", HTTP_X_API_KEY=api_key)
+        assert exported.status_code == 404
+        assert staff_client.delete(f"/api/users/{user.uuid}/").status_code == 404
+
+    def test_a_non_staff_token_is_forbidden_whether_or_not_the_user_exists(
+        self, auth_client: APIClient
+    ) -> None:
+        other = UserFactory.create()
+
+        existing = auth_client.delete(f"/api/users/{other.uuid}/")
+        missing = auth_client.delete(f"/api/users/{uuid.uuid4()}/")
+
+        assert existing.status_code == missing.status_code == 403
+        assert existing.json() == missing.json()
+        assert only_error(existing)["code"] == "permission_denied"
+        assert not User.objects.get(pk=other.pk).is_erased
+
+    def test_no_token_is_unauthenticated(self, api_client: APIClient, user: User) -> None:
+        response = api_client.delete(f"/api/users/{user.uuid}/")
+
+        assert response.status_code == 401
+        assert only_error(response)["code"] == "not_authenticated"
+
+    def test_an_api_key_does_not_erase(
+        self, api_client: APIClient, user: User, api_key: str
+    ) -> None:
+        response = api_client.delete(f"/api/users/{user.uuid}/", HTTP_X_API_KEY=api_key)
+
+        assert response.status_code == 401
+        assert not User.objects.get(pk=user.pk).is_erased
+
+    def test_a_missing_user_is_not_found_for_staff(self, staff_client: APIClient) -> None:
+        response = staff_client.delete(f"/api/users/{uuid.uuid4()}/")
+
+        assert response.status_code == 404
+        assert only_error(response)["code"] == "not_found"
+
+    def test_leaves_the_users_referrals_not_found_even_for_staff(
+        self, staff_client: APIClient, user: User, now: datetime
+    ) -> None:
+        assert staff_client.get(f"/api/users/{user.uuid}/referrals/").status_code == 200
+        user_erase(user=user, now=now)
+
+        assert staff_client.get(f"/api/users/{user.uuid}/referrals/").status_code == 404
+
+
+class TestUserExportOnTheSamePath:
+    """GET and HEAD /api/users/<uuid>/ (the tree service's export, X-API-Key)"""
+
+    def test_a_bearer_token_alone_cannot_read_the_export(
+        self, staff_client: APIClient, user: User
+    ) -> None:
+        response = staff_client.get(f"/api/users/{user.uuid}/")
+
+        assert response.status_code == 401
+
+    def test_the_api_key_still_reads_it(
+        self, api_client: APIClient, user: User, api_key: str
+    ) -> None:
+        response = api_client.get(f"/api/users/{user.uuid}/", HTTP_X_API_KEY=api_key)
+
+        assert response.status_code == 200
+        assert response.json()["uuid"] == str(user.uuid)
+
+    def test_head_takes_the_api_key_as_get_does(
+        self, api_client: APIClient, user: User, api_key: str
+    ) -> None:
+        assert api_client.head(f"/api/users/{user.uuid}/").status_code == 401
+        assert (
+            api_client.head(f"/api/users/{user.uuid}/", HTTP_X_API_KEY=api_key).status_code == 200
+        )
+
+
+class TestUserRestore:
+    """POST /api/users/<uuid>/restore/ (staff)"""
+
+    def test_staff_restore_a_deactivated_user(self, staff_client: APIClient, user: User) -> None:
+        user_deactivate(user=user)
+
+        response = staff_client.post(f"/api/users/{user.uuid}/restore/")
+
+        assert response.status_code == 200
+        assert response.json() == {"uuid": str(user.uuid), "is_active": True}
+        assert User.objects.get(pk=user.pk).is_active
+
+    def test_an_active_user_is_already_active(self, staff_client: APIClient, user: User) -> None:
+        response = staff_client.post(f"/api/users/{user.uuid}/restore/")
+
+        assert response.status_code == 400
+        assert only_error(response) == {
+            "code": "already_active",
+            "detail": "This user is already active.",
+            "attr": None,
+        }
+
+    def test_an_erased_user_is_not_found(
+        self, staff_client: APIClient, user: User, now: datetime
+    ) -> None:
+        user_erase(user=user, now=now)
+
+        response = staff_client.post(f"/api/users/{user.uuid}/restore/")
+
+        assert response.status_code == 404
+
+    def test_a_non_staff_token_is_forbidden_whether_or_not_the_user_exists(
+        self, auth_client: APIClient
+    ) -> None:
+        other = UserFactory.create()
+        user_deactivate(user=other)
+
+        existing = auth_client.post(f"/api/users/{other.uuid}/restore/")
+        missing = auth_client.post(f"/api/users/{uuid.uuid4()}/restore/")
+
+        assert existing.status_code == missing.status_code == 403
+        assert existing.json() == missing.json()
+        assert not User.objects.get(pk=other.pk).is_active
+
+    def test_no_token_is_unauthenticated(self, api_client: APIClient, user: User) -> None:
+        assert api_client.post(f"/api/users/{user.uuid}/restore/").status_code == 401
+
+    def test_the_answer_is_in_russian_when_asked(self, staff_client: APIClient, user: User) -> None:
+        response = staff_client.post(f"/api/users/{user.uuid}/restore/", HTTP_ACCEPT_LANGUAGE="ru")
+
+        assert only_error(response)["detail"] == "Этот пользователь уже активен."
+
+
+class TestStaffEndpointsSchema:
+    def test_documents_each_operation_with_its_own_credentials(self) -> None:
+        paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+
+        detail = paths["/api/users/{uuid}/"]
+        assert detail["get"]["security"] == [{"ApiKeyAuth": []}]
+        assert detail["delete"]["security"] == [{"jwtAuth": []}]
+        assert {"204", "401", "403", "404"} <= set(detail["delete"]["responses"])
+        restore = paths["/api/users/{uuid}/restore/"]["post"]
+        assert restore["security"] == [{"jwtAuth": []}]
+        assert {"200", "400", "401", "403", "404"} <= set(restore["responses"])

@@ -11,7 +11,6 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 from pytest_django import Settings
-from rest_framework import serializers
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
@@ -23,9 +22,8 @@ from tests.users.factories import UserFactory
 from tests.users.helpers import sent_code
 from users import sms
 from users.models import PhoneCode, User
-from users.serializers import PhoneTokenOutputSerializer
 from users.services.accounts import user_create, user_deactivate
-from users.services.phone import PHONE_CODE_MAX_ATTEMPTS, phone_code_store, phone_sign_in
+from users.services.phone import PHONE_CODE_MAX_ATTEMPTS, phone_code_store
 
 if TYPE_CHECKING:
     from tests.helpers import ApiResponse
@@ -427,15 +425,3 @@ class TestSchema:
         assert response["content"]["application/json"]["schema"]["$ref"].endswith(
             "/SmsUnavailableErrorResponse"
         )
-
-
-class TestPhoneTokenOutputSerializer:
-    def test_renders_what_the_declared_fields_document(self) -> None:
-        phone_code_store(phone=PHONE, code="123456", now=timezone.now())
-        signed_in = phone_sign_in(phone=PHONE, code="123456", now=timezone.now())
-        serializer = PhoneTokenOutputSerializer()
-
-        rendered = serializer.to_representation(signed_in)
-
-        assert rendered == dict(serializers.Serializer.to_representation(serializer, signed_in))
-        assert rendered["created"] is True

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from django.utils import timezone
 from pytest_django import Settings
 from rest_framework import serializers
 
@@ -10,7 +11,8 @@ from codes.models import ReferralCode
 from codes.services import code_issue
 from tests.users.factories import UserFactory
 from users.selectors import user_profile_get
-from users.serializers import UserProfileOutputSerializer
+from users.serializers import PhoneTokenOutputSerializer, UserProfileOutputSerializer
+from users.services.phone import phone_code_store, phone_sign_in
 
 
 def rendered_by_fields(profile: object) -> dict:
@@ -56,3 +58,16 @@ class TestUserProfileOutputSerializer:
         assert {k: v for k, v in rendered.items() if k not in {"email", "username", "phone"}} == {
             k: v for k, v in by_fields.items() if k not in {"email", "username", "phone"}
         }
+
+
+@pytest.mark.django_db
+class TestPhoneTokenOutputSerializer:
+    def test_renders_what_the_declared_fields_document(self) -> None:
+        phone_code_store(phone="+79991234567", code="123456", now=timezone.now())
+        signed_in = phone_sign_in(phone="+79991234567", code="123456", now=timezone.now())
+        serializer = PhoneTokenOutputSerializer()
+
+        rendered = serializer.to_representation(signed_in)
+
+        assert rendered == dict(serializers.Serializer.to_representation(serializer, signed_in))
+        assert rendered["created"] is True
