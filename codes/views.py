@@ -44,7 +44,7 @@ from codes.serializers import (
 from codes.services import code_delete, code_email_send, code_issue, code_update, share_link_visit
 from common.errors import EmailUnavailableError
 from common.network import client_ip, is_crawler, network_prefix, user_agent_hash
-from common.openapi import ErrorResponse503Serializer
+from common.openapi import ErrorResponse503Serializer, error_example
 from common.throttles import AnonThrottle, ScopedIPThrottle, ScopedUserThrottle, UserThrottle
 from users.authentication import authenticated_user
 
@@ -280,51 +280,9 @@ class CodeSendEmailView(APIView):
                 response_only=True,
                 status_codes=["202"],
             ),
-            OpenApiExample(
-                "No active code",
-                value={
-                    "type": "validation_error",
-                    "errors": [
-                        {
-                            "code": CodeNoActiveError.code,
-                            "detail": str(CodeNoActiveError.default_detail),
-                            "attr": None,
-                        }
-                    ],
-                },
-                response_only=True,
-                status_codes=["400"],
-            ),
-            OpenApiExample(
-                "No email",
-                value={
-                    "type": "validation_error",
-                    "errors": [
-                        {
-                            "code": CodeEmailNoAddressError.code,
-                            "detail": str(CodeEmailNoAddressError.default_detail),
-                            "attr": None,
-                        }
-                    ],
-                },
-                response_only=True,
-                status_codes=["400"],
-            ),
-            OpenApiExample(
-                "Cannot be queued",
-                value={
-                    "type": "server_error",
-                    "errors": [
-                        {
-                            "code": EmailUnavailableError.code,
-                            "detail": str(EmailUnavailableError.default_detail),
-                            "attr": None,
-                        }
-                    ],
-                },
-                response_only=True,
-                status_codes=["503"],
-            ),
+            error_example("No active code", CodeNoActiveError),
+            error_example("No email", CodeEmailNoAddressError),
+            error_example("Cannot be queued", EmailUnavailableError),
         ],
     )
     def post(self, request: Request) -> Response:

@@ -10,6 +10,7 @@ run time, but the stubs see an override, hence the assignment ignores.
 
 from typing import Any
 
+from drf_spectacular.utils import OpenApiExample
 from drf_standardized_errors.openapi import AutoSchema as BaseAutoSchema
 from drf_standardized_errors.openapi_serializers import ClientErrorEnum, ServerErrorEnum
 from drf_standardized_errors.openapi_utils import (
@@ -17,6 +18,8 @@ from drf_standardized_errors.openapi_utils import (
     get_serializer_fields_with_error_codes,
 )
 from rest_framework import pagination, serializers
+
+from common.errors import DomainError
 
 
 class AutoSchema(BaseAutoSchema):
@@ -124,3 +127,19 @@ def non_field_errors_attr_null(result: dict[str, Any], **kwargs: Any) -> dict[st
         ):
             del schema["discriminator"]
     return result
+
+
+def error_example(title: str, error: type[DomainError]) -> OpenApiExample:
+    """A response example of `error` as the envelope sends it: its code, default detail
+    and field, under its status."""
+    if error.status_code == 400:
+        error_type = "validation_error"
+    else:
+        error_type = "client_error" if error.status_code < 500 else "server_error"
+    item = {"code": error.code, "detail": str(error.default_detail), "attr": error.default_attr}
+    return OpenApiExample(
+        title,
+        value={"type": error_type, "errors": [item]},
+        response_only=True,
+        status_codes=[str(error.status_code)],
+    )
