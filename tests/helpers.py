@@ -3,6 +3,9 @@ in the conftest files)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -12,6 +15,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from codes.models import ReferralCode
+from tests.servers import ROOT
 from tests.users.factories import UserFactory
 from users.models import User
 
@@ -120,3 +124,59 @@ def wait_for_a_blocked_lock(*, watch: threading.Thread) -> bool:
         if not watch.is_alive():
             return False
     return False
+
+
+def documented_errors(schema: dict, path: str, method: str, status: str) -> set[tuple]:
+    """(attr, code) pairs the schema allows in the errors of one response."""
+
+    def resolve(node: Any) -> Any:
+        while isinstance(node, dict) and "$ref" in node:
+            node = schema["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]]
+        return node
+
+    pairs: set[tuple] = set()
+    seen: set[int] = set()
+
+    def walk(node: Any) -> None:
+        node = resolve(node)
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        if not isinstance(node, dict) or id(node) in seen:
+            return
+        seen.add(id(node))
+        properties = node.get("properties", {})
+        if "attr" in properties and "code" in properties:
+            attrs = resolve(properties["attr"]).get("enum", [])
+            codes = resolve(properties["code"]).get("enum", [])
+            pairs.update((attr, code) for attr in attrs for code in codes)
+        for value in node.values():
+            walk(value)
+
+    operation = schema["paths"][path][method]["responses"][status]
+    walk(operation["content"]["application/json"]["schema"])
+    return pairs
+
+
+# A secret key long enough for check --deploy, for settings read in a fresh interpreter.
+LONG_KEY = "k" * 50
+
+
+def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run `code` in a fresh interpreter with `env` on top of an environment cleared of
+    every setting, and of the developer's .env: the defaults are what is tested."""
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "APP_ENV", "DATABASE_URL", "REDIS_URL", "SMS_"))
+    }
+    environment.update({"DJANGO_ENV_FILE": os.devnull, **env})
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )

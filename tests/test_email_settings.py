@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_settings import LONG_KEY, run_python
+from tests.helpers import LONG_KEY, run_python
 
 # With the SMS gateway production also requires (tests/test_sms_settings.py).
 PRODUCTION = {

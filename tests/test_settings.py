@@ -3,35 +3,11 @@ run's own settings are already loaded)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-LONG_KEY = "k" * 50
-
-
-def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """Run `code` in a fresh interpreter with `env` on top of an environment cleared of
-    every setting, and of the developer's .env: the defaults are what is tested."""
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "APP_ENV", "DATABASE_URL", "REDIS_URL", "SMS_"))
-    }
-    environment.update({"DJANGO_ENV_FILE": os.devnull, **env})
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+from tests.helpers import LONG_KEY, run_python
 
 
 def load_settings(**env: str) -> subprocess.CompletedProcess[str]:

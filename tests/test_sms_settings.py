@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_settings import LONG_KEY, run_python
+from tests.helpers import LONG_KEY, run_python
 
 # With the mail server production also requires (tests/test_email_settings.py).
 PRODUCTION = {

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 from rest_framework.test import APIClient
+
+from tests.helpers import documented_errors
 
 pytestmark = pytest.mark.django_db
 
@@ -68,38 +69,6 @@ def test_schema_documents_what_the_endpoint_answers(
     assert not ({"200", "204"} - {success}) & answers.keys()
 
 
-def _documented_errors(schema: dict, path: str, method: str, status: str) -> set[tuple]:
-    """(attr, code) pairs the schema allows in the errors of one response."""
-
-    def resolve(node: Any) -> Any:
-        while isinstance(node, dict) and "$ref" in node:
-            node = schema["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]]
-        return node
-
-    pairs: set[tuple] = set()
-    seen: set[int] = set()
-
-    def walk(node: Any) -> None:
-        node = resolve(node)
-        if isinstance(node, list):
-            for item in node:
-                walk(item)
-        if not isinstance(node, dict) or id(node) in seen:
-            return
-        seen.add(id(node))
-        properties = node.get("properties", {})
-        if "attr" in properties and "code" in properties:
-            attrs = resolve(properties["attr"]).get("enum", [])
-            codes = resolve(properties["code"]).get("enum", [])
-            pairs.update((attr, code) for attr in attrs for code in codes)
-        for value in node.values():
-            walk(value)
-
-    operation = schema["paths"][path][method]["responses"][status]
-    walk(operation["content"]["application/json"]["schema"])
-    return pairs
-
-
 @pytest.mark.parametrize(
     ("path", "method", "attr", "code"),
     [
@@ -133,7 +102,7 @@ def test_schema_documents_the_domain_error_codes(
     as a whole with `attr: null`, as they are sent."""
     response = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
 
-    assert (attr, code) in _documented_errors(response.json(), path, method, "400")
+    assert (attr, code) in documented_errors(response.json(), path, method, "400")
 
 
 @pytest.mark.parametrize(

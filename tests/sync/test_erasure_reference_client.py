@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from sync.services import api_key_create
 from tests.helpers import code_of, invite
-from tests.sync.test_reference_client import reference_client
+from tests.sync.helpers import reference_client
 from tests.users.factories import UserFactory
 from users.models import User
 from users.services.accounts import user_create

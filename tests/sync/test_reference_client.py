@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import re
 import threading
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
 from codes.models import ReferralCode
 from referral.services import referrer_set
 from sync.services import api_key_create
+from tests.sync.helpers import reference_client
 from tests.users.factories import UserFactory
 from users.models import User
 from users.services.accounts import user_create, user_deactivate
@@ -22,16 +20,6 @@ from users.services.accounts import user_create, user_deactivate
 # Postgres: SQLite's in-memory test database locks whole tables across threads
 # ("database table is locked"), whatever the busy timeout.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
-
-DOC = Path(settings.BASE_DIR) / "docs" / "tree-service.md"
-
-
-def reference_client() -> Any:
-    source = re.search(r"```python\n(.*?)```", DOC.read_text(), re.S)
-    assert source is not None, "the reference client is gone from the docs"
-    namespace: dict[str, Any] = {}
-    exec(compile(source[1], str(DOC), "exec"), namespace)
-    return namespace["sync_tree"]
 
 
 def server_tree() -> dict[str, str | None]:

@@ -15,8 +15,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from codes.services import code_issue
-from tests.common.test_docs import _documented_errors
-from tests.helpers import only_error, run_in_parallel
+from tests.helpers import documented_errors, only_error, run_in_parallel
 from tests.servers import FakeHttpService
 from tests.users.factories import UserFactory
 from tests.users.helpers import sent_code
@@ -405,7 +404,7 @@ class TestSchema:
     def test_documents_the_400_codes(
         self, schema: dict[str, Any], path: str, attr: str, code: str
     ) -> None:
-        assert (attr, code) in _documented_errors(schema, path, "post", "400")
+        assert (attr, code) in documented_errors(schema, path, "post", "400")
 
     @pytest.mark.parametrize(("path", "success"), [(CODE_URL, "202"), (TOKEN_URL, "200")])
     def test_documents_the_answer_and_the_429(
