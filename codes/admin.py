@@ -23,7 +23,7 @@ from codes.models import ReferralCode
 from codes.selectors import code_normalize
 from codes.serializers import custom_code_validator
 from codes.services import code_delete, code_issue, code_terms_check, code_update
-from common.admin import domain_errors_as_form_errors
+from common.admin import IsSetListFilter, domain_errors_as_form_errors
 
 _EDITABLE_AFTER_CREATION = ("is_active", "expires_at", "max_uses")
 
@@ -62,23 +62,10 @@ class ReferralCodeAdminForm(forms.ModelForm):
         return cleaned
 
 
-class DeletedListFilter(admin.SimpleListFilter):
+class DeletedListFilter(IsSetListFilter):
     title = _("deleted")
     parameter_name = "deleted"
-
-    def lookups(
-        self, request: HttpRequest, model_admin: admin.ModelAdmin[ReferralCode]
-    ) -> list[tuple[str, Any]]:
-        return [("yes", _("Yes")), ("no", _("No"))]
-
-    def queryset(
-        self, request: HttpRequest, queryset: QuerySet[ReferralCode]
-    ) -> QuerySet[ReferralCode]:
-        if self.value() == "yes":
-            return queryset.filter(deleted_at__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(deleted_at__isnull=True)
-        return queryset
+    field = "deleted_at"
 
 
 @admin.register(ReferralCode)

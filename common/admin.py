@@ -2,8 +2,11 @@ from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.contrib import admin
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from common.errors import DomainError
 
@@ -35,3 +38,20 @@ def domain_errors_as_form_errors(fields: Collection[str]) -> Iterator[None]:
         error = ValidationError(str(exc.detail), code=exc.code)
         field = exc.attr if exc.attr is not None and exc.attr in fields else NON_FIELD_ERRORS
         raise ValidationError({field: error}) from exc
+
+
+class IsSetListFilter(admin.SimpleListFilter):
+    """Yes / No on whether the nullable `field` (a timestamp such as `deleted_at`) is set;
+    subclasses name the field, the title and the query parameter."""
+
+    field: str
+
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, Any]]:
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() not in ("yes", "no"):
+            return queryset
+        return queryset.filter(**{f"{self.field}__isnull": self.value() == "no"})

@@ -39,7 +39,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.token_blacklist.admin import BlacklistedTokenAdmin
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
-from common.admin import ReadOnlyAdminMixin, domain_errors_as_form_errors
+from common.admin import IsSetListFilter, ReadOnlyAdminMixin, domain_errors_as_form_errors
 from common.csv import csv_lines
 from common.errors import DomainError
 from common.formats import format_datetime
@@ -120,21 +120,10 @@ class UserAdminPasswordChangeForm(AdminPasswordChangeForm):
         return user
 
 
-class ErasedListFilter(admin.SimpleListFilter):
+class ErasedListFilter(IsSetListFilter):
     title = _("erased")
     parameter_name = "erased"
-
-    def lookups(
-        self, request: HttpRequest, model_admin: admin.ModelAdmin[User]
-    ) -> list[tuple[str, Any]]:
-        return [("yes", _("Yes")), ("no", _("No"))]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> QuerySet[User]:
-        if self.value() == "yes":
-            return queryset.filter(erased_at__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(erased_at__isnull=True)
-        return queryset
+    field = "erased_at"
 
 
 @admin.register(User)
