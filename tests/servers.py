@@ -26,6 +26,22 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 
+@contextmanager
+def _serving(server: socketserver.BaseServer, *, release: threading.Event) -> Iterator[None]:
+    """Serve from a thread until the block ends; then `release` lets any request held open
+    finish, and the server closes."""
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    try:
+        yield
+    finally:
+        release.set()
+        server.shutdown()
+        server.server_close()
+
+
 @dataclass
 class FakeHttpService:
     """A local HTTP server that answers as a configured third-party service would."""
@@ -80,16 +96,8 @@ def serve_http() -> Iterator[FakeHttpService]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     service = FakeHttpService(url=f"http://127.0.0.1:{server.server_address[1]}/")
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    try:
+    with _serving(server, release=service.hang):
         yield service
-    finally:
-        service.hang.set()
-        server.shutdown()
-        server.server_close()
 
 
 @dataclass
@@ -174,16 +182,8 @@ def serve_smtp() -> Iterator[FakeSmtpService]:
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     service = FakeSmtpService(host="127.0.0.1", port=server.server_address[1])
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-    )
-    thread.start()
-    try:
+    with _serving(server, release=service.hang):
         yield service
-    finally:
-        service.hang.set()
-        server.shutdown()
-        server.server_close()
 
 
 ROOT = Path(__file__).resolve().parent.parent

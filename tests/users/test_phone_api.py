@@ -4,7 +4,6 @@ through the locmem SMS backend, and parallel requests on Postgres."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -34,13 +33,6 @@ CODE_URL = "/api/auth/phone/code/"
 TOKEN_URL = "/api/auth/phone/token/"
 
 
-@pytest.fixture(autouse=True)
-def outbox() -> Iterator[list[sms.SmsMessage]]:
-    sms.outbox.clear()
-    yield sms.outbox
-    sms.outbox.clear()
-
-
 def set_rate(settings: Settings, scope: str, rate: str) -> None:
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
@@ -61,7 +53,7 @@ def sign_in(client: APIClient, code: str, phone: str = PHONE, **fields: str) -> 
 
 class TestPhoneCodeSend:
     def test_texts_a_code_and_answers_202(
-        self, api_client: APIClient, outbox: list[sms.SmsMessage]
+        self, api_client: APIClient, sms_outbox: list[sms.SmsMessage]
     ) -> None:
         response = ask_code(api_client, phone="+7 (999) 123-45-67")
 
@@ -71,30 +63,30 @@ class TestPhoneCodeSend:
             "expires_in": 300,
             "resend_after": 60,
         }
-        assert [message.to for message in outbox] == [PHONE]
-        assert len(sent_code(outbox)) == 6
+        assert [message.to for message in sms_outbox] == [PHONE]
+        assert len(sent_code(sms_outbox)) == 6
 
     def test_answers_and_texts_in_the_requests_language(
-        self, api_client: APIClient, outbox: list[sms.SmsMessage]
+        self, api_client: APIClient, sms_outbox: list[sms.SmsMessage]
     ) -> None:
         response = ask_code(api_client, HTTP_ACCEPT_LANGUAGE="ru")
 
         assert response.json()["detail"] == "Код для входа отправлен на этот телефон."
-        assert outbox[-1].text.startswith("Код для входа: ")
+        assert sms_outbox[-1].text.startswith("Код для входа: ")
 
     @pytest.mark.parametrize("phone", ["12345", "not a phone", ""])
     def test_refuses_an_invalid_phone(
-        self, api_client: APIClient, outbox: list[sms.SmsMessage], phone: str
+        self, api_client: APIClient, sms_outbox: list[sms.SmsMessage], phone: str
     ) -> None:
         response = ask_code(api_client, phone=phone)
 
         assert response.status_code == 400
         assert only_error(response)["attr"] == "phone"
         assert only_error(response)["code"] in {"invalid", "blank"}
-        assert outbox == []
+        assert sms_outbox == []
 
     def test_a_second_code_within_the_resend_interval_is_429_with_retry_after(
-        self, api_client: APIClient, outbox: list[sms.SmsMessage]
+        self, api_client: APIClient, sms_outbox: list[sms.SmsMessage]
     ) -> None:
         ask_code(api_client)
 
@@ -105,7 +97,7 @@ class TestPhoneCodeSend:
         assert response.json()["type"] == "client_error"
         assert only_error(response)["code"] == "throttled"
         assert only_error(response)["detail"].startswith("A code was sent to this phone")
-        assert len(outbox) == 1
+        assert len(sms_outbox) == 1
 
     def test_a_failing_gateway_is_503_and_keeps_no_code(
         self, fake_http: FakeHttpService, settings: Settings
@@ -127,7 +119,7 @@ class TestPhoneCodeSend:
         assert ask_code(client).status_code == 202
 
     def test_is_throttled_per_ip(
-        self, api_client: APIClient, settings: Settings, outbox: list[sms.SmsMessage]
+        self, api_client: APIClient, settings: Settings, sms_outbox: list[sms.SmsMessage]
     ) -> None:
         set_rate(settings, "phone_code", "2/hour")
         for n in range(2):
@@ -139,16 +131,16 @@ class TestPhoneCodeSend:
         assert response.status_code == 429
         assert int(response["Retry-After"]) > 0
         assert from_elsewhere.status_code == 202
-        assert len(outbox) == 3
+        assert len(sms_outbox) == 3
 
 
 class TestPhoneTokenCreate:
     def test_the_whole_flow_creates_an_account_and_signs_it_in(
-        self, api_client: APIClient, outbox: list[sms.SmsMessage]
+        self, api_client: APIClient, sms_outbox: list[sms.SmsMessage]
     ) -> None:
         ask_code(api_client, phone="89991234567")
 
-        response = sign_in(api_client, sent_code(outbox), phone="+7 999 123-45-67")
+        response = sign_in(api_client, sent_code(sms_outbox), phone="+7 999 123-45-67")
 
         assert response.status_code == 200
         body = response.json()
@@ -163,20 +155,22 @@ class TestPhoneTokenCreate:
         assert refreshed.status_code == 200
 
     def test_a_known_phone_signs_in_with_created_false(
-        self, api_client: APIClient, outbox: list[sms.SmsMessage]
+        self, api_client: APIClient, sms_outbox: list[sms.SmsMessage]
     ) -> None:
         existing = UserFactory.create(phone=PHONE)
         ask_code(api_client)
 
-        response = sign_in(api_client, sent_code(outbox))
+        response = sign_in(api_client, sent_code(sms_outbox))
 
         assert response.status_code == 200
         assert response.json()["created"] is False
         assert OutstandingToken.objects.filter(user=existing).count() == 1
 
-    def test_a_code_works_once(self, api_client: APIClient, outbox: list[sms.SmsMessage]) -> None:
+    def test_a_code_works_once(
+        self, api_client: APIClient, sms_outbox: list[sms.SmsMessage]
+    ) -> None:
         ask_code(api_client)
-        code = sent_code(outbox)
+        code = sent_code(sms_outbox)
         sign_in(api_client, code)
 
         response = sign_in(api_client, code)
@@ -189,31 +183,31 @@ class TestPhoneTokenCreate:
         }
 
     def test_a_wrong_code_is_400_invalid_code(
-        self, api_client: APIClient, outbox: list[sms.SmsMessage]
+        self, api_client: APIClient, sms_outbox: list[sms.SmsMessage]
     ) -> None:
         ask_code(api_client)
 
-        response = sign_in(api_client, "x" + sent_code(outbox))
+        response = sign_in(api_client, "x" + sent_code(sms_outbox))
 
         assert response.status_code == 400
         assert only_error(response)["code"] == "invalid_code"
 
     def test_after_the_fifth_wrong_try_the_right_code_is_refused(
-        self, api_client: APIClient, outbox: list[sms.SmsMessage], settings: Settings
+        self, api_client: APIClient, sms_outbox: list[sms.SmsMessage], settings: Settings
     ) -> None:
         set_rate(settings, "login", "100/min")
         ask_code(api_client)
         for _ in range(PHONE_CODE_MAX_ATTEMPTS):
             assert sign_in(api_client, "0").status_code == 400
 
-        response = sign_in(api_client, sent_code(outbox))
+        response = sign_in(api_client, sent_code(sms_outbox))
 
         assert response.status_code == 400
         assert only_error(response)["code"] == "invalid_code"
         assert not User.objects.filter(phone=PHONE).exists()
 
     def test_answers_in_russian_when_asked(
-        self, api_client: APIClient, outbox: list[sms.SmsMessage]
+        self, api_client: APIClient, sms_outbox: list[sms.SmsMessage]
     ) -> None:
         response = api_client.post(
             TOKEN_URL, {"phone": PHONE, "code": "123456"}, format="json", HTTP_ACCEPT_LANGUAGE="ru"
@@ -231,13 +225,13 @@ class TestPhoneTokenCreate:
         assert (only_error(response)["code"], only_error(response)["attr"]) == ("invalid", "phone")
 
     def test_an_inactive_account_gets_invalid_code_and_no_token(
-        self, api_client: APIClient, outbox: list[sms.SmsMessage]
+        self, api_client: APIClient, sms_outbox: list[sms.SmsMessage]
     ) -> None:
         inactive = UserFactory.create(phone=PHONE)
         user_deactivate(user=inactive)
         ask_code(api_client)
 
-        response = sign_in(api_client, sent_code(outbox))
+        response = sign_in(api_client, sent_code(sms_outbox))
 
         assert response.status_code == 400
         assert only_error(response)["code"] == "invalid_code"
@@ -245,25 +239,25 @@ class TestPhoneTokenCreate:
         assert not OutstandingToken.objects.filter(user=inactive).exists()
 
     def test_a_referral_code_makes_its_owner_the_referrer(
-        self, api_client: APIClient, outbox: list[sms.SmsMessage]
+        self, api_client: APIClient, sms_outbox: list[sms.SmsMessage]
     ) -> None:
         referrer = UserFactory.create(username="anna")
         code = code_issue(owner=referrer, now=timezone.now())
         ask_code(api_client)
 
-        response = sign_in(api_client, sent_code(outbox), referral_code=code.code.lower())
+        response = sign_in(api_client, sent_code(sms_outbox), referral_code=code.code.lower())
 
         assert response.status_code == 200
         assert User.objects.get(phone=PHONE).referred_by == referrer
 
     def test_a_used_up_referral_code_is_400_on_referral_code(
-        self, api_client: APIClient, outbox: list[sms.SmsMessage]
+        self, api_client: APIClient, sms_outbox: list[sms.SmsMessage]
     ) -> None:
         code = code_issue(owner=UserFactory.create(), max_uses=1, now=timezone.now())
         UserFactory.create(referral_code=code.code)
         ask_code(api_client)
 
-        response = sign_in(api_client, sent_code(outbox), referral_code=code.code)
+        response = sign_in(api_client, sent_code(sms_outbox), referral_code=code.code)
 
         assert response.status_code == 400
         assert (only_error(response)["code"], only_error(response)["attr"]) == (
@@ -272,7 +266,7 @@ class TestPhoneTokenCreate:
         )
         assert not User.objects.filter(phone=PHONE).exists()
         # The phone code was not spent: the same code signs in without the invite.
-        assert sign_in(api_client, sent_code(outbox)).status_code == 200
+        assert sign_in(api_client, sent_code(sms_outbox)).status_code == 200
 
     def test_is_throttled_per_ip_with_the_login_rate(
         self, api_client: APIClient, settings: Settings
@@ -323,12 +317,12 @@ class TestParallelRequests:
         assert sign_in(APIClient(), "123456").status_code == 400
 
     def test_parallel_code_requests_for_one_phone_send_one_code(
-        self, outbox: list[sms.SmsMessage]
+        self, sms_outbox: list[sms.SmsMessage]
     ) -> None:
         responses = run_in_parallel([lambda: ask_code(APIClient()) for _ in range(2)])
 
         assert sorted(response.status_code for response in responses) == [202, 429]
-        assert len(outbox) == 1
+        assert len(sms_outbox) == 1
         assert PhoneCode.objects.filter(phone=PHONE).count() == 1
 
     def test_a_phone_registered_by_email_meanwhile_signs_in_to_that_account(self) -> None:

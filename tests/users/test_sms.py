@@ -28,13 +28,6 @@ from users.sms import (
 MESSAGE = SmsMessage(to="+79991234567", text="Your sign-in code: 482916. It expires in 5 minutes.")
 
 
-@pytest.fixture(autouse=True)
-def _empty_outbox() -> Iterator[None]:
-    sms.outbox.clear()
-    yield
-    sms.outbox.clear()
-
-
 @pytest.fixture
 def gateway(fake_http: FakeHttpService, settings: Settings) -> FakeHttpService:
     settings.SMS_BACKEND = "users.sms.HttpSmsBackend"

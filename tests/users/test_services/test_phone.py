@@ -4,7 +4,6 @@ with time as an input."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -43,43 +42,36 @@ pytestmark = pytest.mark.django_db
 PHONE = "+79991234567"
 
 
-@pytest.fixture(autouse=True)
-def outbox() -> Iterator[list[sms.SmsMessage]]:
-    sms.outbox.clear()
-    yield sms.outbox
-    sms.outbox.clear()
-
-
 def wrong(code: str) -> str:
     return code[:-1] + str((int(code[-1]) + 1) % 10)
 
 
 class TestPhoneCodeSend:
     def test_texts_a_random_code_of_the_configured_length(
-        self, outbox: list[sms.SmsMessage], settings: Settings, now: datetime
+        self, sms_outbox: list[sms.SmsMessage], settings: Settings, now: datetime
     ) -> None:
         settings.PHONE_CODE_LENGTH = 8
 
         sent = phone_code_send(phone=PHONE, now=now)
 
         assert (sent.phone, sent.expires_in, sent.resend_after) == (PHONE, 300, 60)
-        assert [message.to for message in outbox] == [PHONE]
-        assert re.fullmatch(r"\d{8}", sent_code(outbox))
+        assert [message.to for message in sms_outbox] == [PHONE]
+        assert re.fullmatch(r"\d{8}", sent_code(sms_outbox))
 
     def test_codes_differ_from_send_to_send(
-        self, outbox: list[sms.SmsMessage], now: datetime
+        self, sms_outbox: list[sms.SmsMessage], now: datetime
     ) -> None:
         for n in range(5):
             phone_code_send(phone=f"+7999123450{n}", now=now)
 
         # Five equal random 6-digit codes: one chance in 10**24.
-        assert len({re.search(r"\d{6}", m.text)[0] for m in outbox}) > 1  # type: ignore[index]
+        assert len({re.search(r"\d{6}", m.text)[0] for m in sms_outbox}) > 1  # type: ignore[index]
 
     def test_stores_only_a_keyed_hash_of_the_code(
-        self, outbox: list[sms.SmsMessage], now: datetime
+        self, sms_outbox: list[sms.SmsMessage], now: datetime
     ) -> None:
         phone_code_send(phone=PHONE, now=now)
-        code = sent_code(outbox)
+        code = sent_code(sms_outbox)
 
         stored = PhoneCode.objects.get(phone=PHONE)
         assert code not in {stored.code_hash, stored.phone}
@@ -95,39 +87,41 @@ class TestPhoneCodeSend:
         assert phone_code_hash(phone=PHONE, code="123456") != before
 
     def test_reads_any_notation_and_texts_e164(
-        self, outbox: list[sms.SmsMessage], now: datetime
+        self, sms_outbox: list[sms.SmsMessage], now: datetime
     ) -> None:
         sent = phone_code_send(phone="8 (999) 123-45-67", now=now)
 
         assert sent.phone == PHONE
-        assert outbox[-1].to == PHONE
+        assert sms_outbox[-1].to == PHONE
         assert PhoneCode.objects.filter(phone=PHONE).exists()
 
-    def test_refuses_an_invalid_phone(self, outbox: list[sms.SmsMessage], now: datetime) -> None:
+    def test_refuses_an_invalid_phone(
+        self, sms_outbox: list[sms.SmsMessage], now: datetime
+    ) -> None:
         with pytest.raises(PhoneInvalidError):
             phone_code_send(phone="12345", now=now)
 
-        assert outbox == []
+        assert sms_outbox == []
 
     def test_writes_the_sms_in_the_active_language(
-        self, outbox: list[sms.SmsMessage], now: datetime
+        self, sms_outbox: list[sms.SmsMessage], now: datetime
     ) -> None:
         with translation.override("ru"):
             phone_code_send(phone=PHONE, now=now)
-        code = sent_code(outbox)
+        code = sent_code(sms_outbox)
 
-        assert outbox[-1].text == f"Код для входа: {code}. Он действует 5 минут."
+        assert sms_outbox[-1].text == f"Код для входа: {code}. Он действует 5 минут."
 
     def test_writes_the_sms_in_english_by_default(
-        self, outbox: list[sms.SmsMessage], now: datetime
+        self, sms_outbox: list[sms.SmsMessage], now: datetime
     ) -> None:
         phone_code_send(phone=PHONE, now=now)
-        code = sent_code(outbox)
+        code = sent_code(sms_outbox)
 
-        assert outbox[-1].text == f"Your sign-in code: {code}. It expires in 5 minutes."
+        assert sms_outbox[-1].text == f"Your sign-in code: {code}. It expires in 5 minutes."
 
     def test_refuses_a_new_code_within_the_resend_interval(
-        self, outbox: list[sms.SmsMessage], now: datetime
+        self, sms_outbox: list[sms.SmsMessage], now: datetime
     ) -> None:
         phone_code_send(phone=PHONE, now=now)
 
@@ -136,13 +130,13 @@ class TestPhoneCodeSend:
 
         assert refused.value.wait == 15
         assert refused.value.status_code == 429
-        assert len(outbox) == 1
+        assert len(sms_outbox) == 1
 
     def test_replaces_the_code_once_the_resend_interval_is_over(
-        self, outbox: list[sms.SmsMessage], now: datetime
+        self, sms_outbox: list[sms.SmsMessage], now: datetime
     ) -> None:
         phone_code_send(phone=PHONE, now=now)
-        first = sent_code(outbox)
+        first = sent_code(sms_outbox)
         with pytest.raises(PhoneCodeInvalidError):
             phone_sign_in(phone=PHONE, code=wrong(first), now=now)
         later = now + timedelta(seconds=60)
@@ -152,7 +146,7 @@ class TestPhoneCodeSend:
         stored = PhoneCode.objects.get(phone=PHONE)
         assert (stored.attempts, stored.created_at) == (0, later)
         assert stored.expires_at == later + timedelta(seconds=300)
-        second = sent_code(outbox)
+        second = sent_code(sms_outbox)
         if second != first:
             with pytest.raises(PhoneCodeInvalidError):
                 phone_sign_in(phone=PHONE, code=first, now=later)
