@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from codes.models import ReferralClick, ReferralCode
 from codes.services import code_delete, code_issue
-from common.network import is_crawler, network_prefix, user_agent_hash
+from common.network import user_agent_hash
 from tests.codes.helpers import active_code
 from tests.users.factories import UserFactory
 from users.models import User
@@ -182,34 +182,3 @@ class TestInviteLanding:
 
         assert 'lang="ru"' in response.content.decode()
         assert "Вы приглашены" in response.content.decode()
-
-
-@pytest.mark.parametrize(
-    ("address", "network"),
-    [
-        ("203.0.113.77", "203.0.113.0/24"),
-        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
-        ("::ffff:203.0.113.77", "203.0.113.0/24"),
-        ("not an address", "unknown"),
-        ("", "unknown"),
-    ],
-)
-def test_network_prefix_keeps_a_slash_24_or_64(address: str, network: str) -> None:
-    assert network_prefix(address) == network
-
-
-@pytest.mark.parametrize(
-    ("user_agent", "crawler"),
-    [
-        (BROWSER, False),
-        ("Mozilla/5.0 (iPhone) AppleWebKit Telegram-iOS/11.2", False),
-        ("TelegramBot (like TwitterBot)", True),
-        ("facebookexternalhit/1.1", True),
-        ("Mozilla/5.0 (compatible; Googlebot/2.1)", True),
-        ("WhatsApp/2.23.20.0 A", True),
-        ("curl/8.5.0", True),
-        ("", True),
-    ],
-)
-def test_is_crawler(user_agent: str, crawler: bool) -> None:
-    assert is_crawler(user_agent) is crawler
