@@ -387,13 +387,14 @@ class TestReferralSubtreeSizes:
         assert referral_subtree_sizes(prefixes=[]) == []
 
     def test_does_not_count_a_subtree_whose_id_only_starts_the_same(self, now: datetime) -> None:
-        # "/b/" must not count "/bz/…": the range ends just past the prefix's last "/".
+        # "/b/" counts neither "/b0/…" nor "/bz/…": the range ends just past its last "/".
         root = UserFactory.create(now=now)
-        lookalike = UserFactory.create(id=root.pk * 36 + 35, now=now)
-        invite(lookalike, now=now)
+        lookalikes = [UserFactory.create(id=root.pk * 36 + digit, now=now) for digit in (0, 35)]
+        for lookalike in lookalikes:
+            invite(lookalike, now=now)
         invite(root, now=now)
 
-        assert to_base36(lookalike.pk).startswith(to_base36(root.pk))
+        assert all(to_base36(user.pk).startswith(to_base36(root.pk)) for user in lookalikes)
         assert referral_subtree_sizes(prefixes=[root.subtree_prefix]) == [1]
 
 
