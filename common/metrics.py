@@ -41,6 +41,18 @@ SIGNUPS = Counter(
     "Accounts created, by whether they came with an invite code.",
     ["referral_code"],
 )
+# The codes of the errors that refuse an invite code (DomainError.refuses_invite_code); a
+# test holds this list to them, since common cannot import the apps that define them.
+REFUSAL_REASONS = (
+    "invalid",
+    "expired",
+    "used_up",
+    "cycle",
+    "too_deep",
+    "own_code",
+    "already_referred",
+    "referral_refused",
+)
 CODE_REFUSALS = Counter(
     "referral_code_redemptions_refused_total",
     "Invite codes refused at sign-up or as a referrer, by the error code answered.",
@@ -50,15 +62,7 @@ CODE_REFUSALS = Counter(
 # its first increments.
 for _used in ("yes", "no"):
     SIGNUPS.labels(referral_code=_used)
-for _reason in (
-    "invalid",
-    "expired",
-    "used_up",
-    "cycle",
-    "too_deep",
-    "own_code",
-    "already_referred",
-):
+for _reason in REFUSAL_REASONS:
     CODE_REFUSALS.labels(reason=_reason)
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.core.cache import cache, caches
 from django.db import connection
 from django.utils import timezone
@@ -16,6 +19,8 @@ from pytest_django import Settings
 from rest_framework.test import APIClient
 
 from codes.models import ReferralCode
+from common.errors import DomainError
+from common.metrics import REFUSAL_REASONS
 from tests.codes.factories import ReferralCodeFactory
 from tests.helpers import client_for, queued_uuids
 from tests.users.factories import UserFactory
@@ -203,9 +208,20 @@ class TestRefusedCodes:
             if name == "referral_code_redemptions_refused_total"
         }
 
-        assert reasons == {
-            "invalid", "expired", "used_up", "cycle", "too_deep", "own_code", "already_referred"
-        }  # fmt: skip
+        assert reasons == set(REFUSAL_REASONS)
+
+    def test_the_reasons_are_the_codes_of_every_error_that_refuses_a_code(self) -> None:
+        for app in apps.get_app_configs():
+            if importlib.util.find_spec(f"{app.name}.errors") is not None:
+                importlib.import_module(f"{app.name}.errors")
+        errors, refusing = [DomainError], set()
+        while errors:
+            error = errors.pop()
+            errors.extend(error.__subclasses__())
+            if error.refuses_invite_code:
+                refusing.add(error.code)
+
+        assert refusing == set(REFUSAL_REASONS)
 
 
 class TestChangeQueue:
