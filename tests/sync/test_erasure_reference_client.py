@@ -3,7 +3,6 @@ the erased users and re-hangs their referrals, also while erasures and sign-ups 
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
@@ -12,23 +11,13 @@ from django.utils import timezone
 
 from sync.services import api_key_create
 from tests.helpers import code_of, invite
-from tests.sync.helpers import reference_client
+from tests.sync.helpers import reference_client, server_tree, sync_while
 from tests.users.factories import UserFactory
 from users.models import User
 from users.services.accounts import user_create
 from users.services.lifecycle import user_erase
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
-
-
-def server_tree() -> dict[str, str | None]:
-    """{uuid: referred_by_uuid} of every user who exists (erased ones do not)."""
-    return {
-        str(uuid): str(parent) if parent else None
-        for uuid, parent in User.objects.filter(erased_at__isnull=True).values_list(
-            "uuid", "referred_by__uuid"
-        )
-    }
 
 
 def deep_tree() -> list[User]:
@@ -78,14 +67,7 @@ def test_the_client_follows_erasures_of_roots_middles_and_leaves_while_writes_go
                 user_erase(user=victims.pop(0), now=timezone.now())
         connection.close()
 
-    tree: dict[str, str | None] = {}
-    since = sync_tree(live_server.url, raw_key, tree)
-    thread = threading.Thread(target=writer)
-    thread.start()
-    while thread.is_alive():
-        since = sync_tree(live_server.url, raw_key, tree, since)
-    thread.join()
-    sync_tree(live_server.url, raw_key, tree, since)
+    tree = sync_while(writer, sync_tree, live_server.url, raw_key)
 
     assert len(tree) == 14 + 12 - 4
     assert tree == server_tree()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
@@ -12,21 +11,13 @@ from django.utils import timezone
 from codes.models import ReferralCode
 from referral.services import referrer_set
 from sync.services import api_key_create
-from tests.sync.helpers import reference_client
+from tests.sync.helpers import reference_client, server_tree, sync_while
 from tests.users.factories import UserFactory
-from users.models import User
 from users.services.accounts import user_create, user_deactivate
 
 # Postgres: SQLite's in-memory test database locks whole tables across threads
 # ("database table is locked"), whatever the busy timeout.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("postgres_only")]
-
-
-def server_tree() -> dict[str, str | None]:
-    return {
-        str(uuid): str(parent) if parent else None
-        for uuid, parent in User.objects.values_list("uuid", "referred_by__uuid")
-    }
 
 
 def test_the_reference_client_rebuilds_the_tree_while_writes_go_on(live_server: Any) -> None:
@@ -57,14 +48,7 @@ def test_the_reference_client_rebuilds_the_tree_while_writes_go_on(live_server: 
                 user_deactivate(user=people[1])
         connection.close()
 
-    tree: dict[str, str | None] = {}
-    since = sync_tree(live_server.url, raw_key, tree)
-    thread = threading.Thread(target=writer)
-    thread.start()
-    while thread.is_alive():
-        since = sync_tree(live_server.url, raw_key, tree, since)
-    thread.join()
-    sync_tree(live_server.url, raw_key, tree, since)
+    tree = sync_while(writer, sync_tree, live_server.url, raw_key)
 
     assert len(tree) == 33
     assert tree == server_tree()
