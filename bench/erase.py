@@ -5,7 +5,7 @@
     .venv/bin/python manage.py migrate
     .venv/bin/python manage.py seed_demo --users 1000000 --seed 1
     PYTHONPATH=. .venv/bin/python bench/erase.py [--min-downline 100000] [--runs 3] \
-        [--rollback] [--narrow]
+        [--rollback]
 
 Each run picks the user below a root (so the erasure re-attaches their referrals to a
 referrer) with the smallest downline of at least --min-downline users, and times
@@ -15,15 +15,11 @@ user; re-seed for the same figures. With --rollback the erasure runs to its end,
 its deferred triggers, and is rolled back instead: the same user again on every run, all
 but the commit's own WAL flush.
 
-The yardstick, in the same run: one bare UPDATE rewriting the same rows' paths and
-depths as the erasure does, rolled back. No materialized-path design on this table can do
-less; the ratio is what the service adds (locks, the tombstone, codes, tokens, the queue,
-commit). --narrow adds the same UPDATE on a copy of just the tree's columns
-(bench_tree_copy: id, referred_by_id, tree_path, tree_depth, date_joined, with the
-tree's three indexes; dropped at the end): what the rewrite would cost if the tree lived
-in a table of its own, without the other indexes and the wide rows of users_user. Each
-figure comes with the Postgres backend's CPU seconds, which the host's load does not
-inflate the way it does wall time.
+The yardstick, in the same run: one bare UPDATE rewriting the same nodes' paths and
+depths in referral_treenode as the erasure does, rolled back. No materialized-path design
+on this table can do less; the ratio is what the service adds (locks, the tombstone,
+codes, tokens, the queue, commit). Each figure comes with the Postgres backend's CPU
+seconds, which the host's load does not inflate the way it does wall time.
 """
 
 from __future__ import annotations
@@ -46,8 +42,8 @@ def _candidates(min_downline: int) -> list[tuple[int, int, int]]:
     with connection.cursor() as cursor:
         for depth in range(1, 250):
             cursor.execute(
-                "SELECT split_part(tree_path, '/', %s), count(*) FROM users_user"
-                " WHERE tree_depth > %s GROUP BY 1 HAVING count(*) >= %s",
+                "SELECT split_part(path, '/', %s), count(*) FROM referral_treenode"
+                " WHERE depth > %s GROUP BY 1 HAVING count(*) >= %s",
                 [depth + 2, depth, min_downline],
             )
             rows = cursor.fetchall()
@@ -57,16 +53,16 @@ def _candidates(min_downline: int) -> list[tuple[int, int, int]]:
     return sorted(found)
 
 
-def _yardstick(prefix: str, parent_path: str, table: str = "users_user") -> float:
+def _yardstick(prefix: str, parent_path: str) -> float:
     """Seconds for the bare rewrite of the downline under `prefix`, rolled back."""
     from django.db import connection, transaction
 
     with transaction.atomic(), connection.cursor() as cursor:
         start = time.perf_counter()
         cursor.execute(
-            f"UPDATE {table} SET tree_path = %s || substr(tree_path, %s),"
-            " tree_depth = tree_depth - 1 WHERE tree_path LIKE %s",
-            [parent_path, len(prefix) + 1, prefix + "%"],  # paths hold [0-9a-z/] only
+            "UPDATE referral_treenode SET path = %s || substr(path, %s),"
+            " depth = depth - 1 WHERE path ~>=~ %s AND path ~<~ %s",  # TreeNode's `within`
+            [parent_path, len(prefix) + 1, prefix, prefix[:-1] + "0"],
         )
         elapsed = time.perf_counter() - start
         transaction.set_rollback(True)
@@ -85,33 +81,11 @@ def _backend_cpu() -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _narrow_copy() -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        # A real table, not a TEMP one: those skip the WAL and live in small local buffers.
-        cursor.execute("DROP TABLE IF EXISTS bench_tree_copy")
-        cursor.execute(
-            "CREATE TABLE bench_tree_copy AS"
-            " SELECT id, referred_by_id, tree_path, tree_depth, date_joined FROM users_user"
-        )
-        cursor.execute("ALTER TABLE bench_tree_copy ADD PRIMARY KEY (id)")
-        for statement in (
-            "CREATE INDEX ON bench_tree_copy (tree_path text_pattern_ops, tree_depth)",
-            "CREATE INDEX ON bench_tree_copy (tree_depth, tree_path text_pattern_ops)"
-            " INCLUDE (date_joined)",
-            "CREATE INDEX ON bench_tree_copy (referred_by_id, date_joined, id)",
-            "VACUUM ANALYZE bench_tree_copy",
-        ):
-            cursor.execute(statement)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--min-downline", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--rollback", action="store_true", help="roll each erasure back")
-    parser.add_argument("--narrow", action="store_true", help="also time a narrow tree table")
     args = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -121,7 +95,8 @@ def main() -> None:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from referral.selectors import referral_stats
+    from referral.models import TreeNode
+    from referral.selectors import referral_position, referral_stats
     from users.models import User
     from users.services.lifecycle import user_erase
 
@@ -144,18 +119,12 @@ def main() -> None:
             f"run {run}: user {user.pk} ({user.uuid}), depth {depth}, downline {downline:,},"
             f" {direct:,} direct referrals"
         )
+        position = referral_position(user_id=user.pk)
         # Warm the downline's pages, as a busy server would have them.
-        User.objects.filter(tree_path__startswith=user.subtree_prefix).count()
+        TreeNode.objects.filter(path__within=position.subtree_prefix).count()
         cpu = _backend_cpu()
-        yardstick = _yardstick(user.subtree_prefix, user.tree_path)
+        yardstick = _yardstick(position.subtree_prefix, position.path)
         yardstick_cpu = _backend_cpu() - cpu
-        if args.narrow:
-            if run == 1:
-                _narrow_copy()
-            cpu = _backend_cpu()
-            narrow = _yardstick(user.subtree_prefix, user.tree_path, table="bench_tree_copy")
-            narrow_cpu = _backend_cpu() - cpu
-            print(f"  narrow tree table: the same rewrite {narrow:.3f} s, {narrow_cpu:.2f} s CPU")
 
         cpu = _backend_cpu()
         with transaction.atomic():
@@ -184,9 +153,6 @@ def main() -> None:
         )
     if len(ratios) > 1:
         print(f"median ratio {statistics.median(ratios):.2f}")
-    if args.narrow:
-        with connection.cursor() as cursor:
-            cursor.execute("DROP TABLE bench_tree_copy")
 
 
 if __name__ == "__main__":

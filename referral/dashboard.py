@@ -29,8 +29,9 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 
 from codes.models import ReferralCode, RefusalDay
+from referral.models import TreeNode, TreeRoot, to_base36
 from referral.selectors import referral_subtree_sizes
-from users.models import SignupChannel, TreeRoot, User, to_base36
+from users.models import SignupChannel, User
 
 CACHE_SECONDS = 60
 WINDOWS = (30, 90, 365)  # days a sign-up chart may cover
@@ -129,10 +130,11 @@ class ForestOverview:
     levels: list[tuple[int, int]]  # (level, users on it), every level from 0
 
 
-# Per level, a count of one range of users_user_downline_idx (tree_depth leads it).
+# Per level below the roots, a count of one range of referral_tree_downline_idx (depth
+# leads it).
 _LEVELS_SQL = """
-    SELECT level, (SELECT count(*) FROM users_user WHERE tree_depth = level)
-    FROM generate_series(0, (SELECT max(tree_depth) FROM users_user)) AS level
+    SELECT level, (SELECT count(*) FROM referral_treenode WHERE depth = level)
+    FROM generate_series(1, (SELECT max(depth) FROM referral_treenode)) AS level
     ORDER BY level
 """
 
@@ -150,14 +152,17 @@ def _forest() -> ForestOverview:
             counted = dict(cursor.fetchall())
     else:
         counted = dict(
-            User.objects.order_by()
-            .values("tree_depth")
+            TreeNode.objects.order_by()
+            .values("depth")
             .annotate(count=Count("pk"))
-            .values_list("tree_depth", "count")
+            .values_list("depth", "count")
         )
-    erased = User.objects.filter(erased_at__isnull=False).count()
-    if erased:
-        counted[0] -= erased
+    # The roots: users without a referrer (a range of users_user_referrals_idx, which
+    # holds the NULLs too), tombstones left out.
+    roots = User.objects.filter(referred_by__isnull=True).count()
+    roots -= User.objects.filter(erased_at__isnull=False).count()
+    if roots:
+        counted[0] = roots
     deepest = max(counted, default=0)
     levels = [(level, counted.get(level, 0)) for level in range(deepest + 1)] if counted else []
     return ForestOverview(
@@ -203,13 +208,13 @@ def _top_direct(*, limit: int) -> list[TopReferrer]:
     return _with_labels([(cast(int, user_id), count) for user_id, count in rows])
 
 
-# The trees' sizes, grouped in the order of users_user_root_idx (the inner ORDER BY makes
-# Postgres read the index in order and count each tree as it passes, instead of hashing
-# 900,000 rows), then the largest.
+# The trees' sizes, grouped in the order of referral_tree_root_idx (the inner ORDER BY
+# makes Postgres read the index in order and count each tree as it passes, instead of
+# hashing 900,000 rows), then the largest.
 _LARGEST_TREES_SQL = """
     SELECT root, count FROM (
-        SELECT split_part(tree_path, '/', 2) AS root, count(*) AS count
-        FROM users_user WHERE tree_depth > 0
+        SELECT split_part(path, '/', 2) AS root, count(*) AS count
+        FROM referral_treenode
         GROUP BY 1 ORDER BY 1
     ) AS trees
     ORDER BY count DESC, root LIMIT %s
@@ -223,8 +228,7 @@ def _largest_trees(limit: int) -> list[tuple[str, int]]:
             cursor.execute(_LARGEST_TREES_SQL, [limit])
             return [(root, count) for root, count in cursor.fetchall()]
     rows = (
-        User.objects.filter(tree_depth__gt=0)
-        .annotate(root=TreeRoot("tree_path"))
+        TreeNode.objects.annotate(root=TreeRoot("path"))
         .order_by()
         .values("root")
         .annotate(count=Count("*"))
@@ -254,7 +258,7 @@ def _top_downline(*, limit: int) -> list[TopReferrer]:
         if len(top) == limit:
             break
         children = list(
-            User.objects.filter(tree_path=prefix).order_by().values_list("pk", flat=True)
+            TreeNode.objects.filter(path=prefix).order_by().values_list("user_id", flat=True)
         )
         sizes = referral_subtree_sizes(
             prefixes=[f"{prefix}{to_base36(child)}/" for child in children]

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from codes.models import GENERATED_ALPHABET
-from users.models import to_base36
+from referral.models import to_base36
 
 PASSWORD = "demo-password"
 EMAIL_DOMAIN = "demo.example"
@@ -64,9 +64,9 @@ LAST_NAMES = (
 USER_COLUMNS = (
     "id", "password", "is_superuser", "uuid", "email", "username", "phone", "first_name",
     "last_name", "middle_name", "is_business_user", "is_active", "is_staff", "date_joined",
-    "referred_by_id", "referred_with_code_id", "referred_at", "tree_path", "tree_depth",
-    "signup_channel",
+    "referred_by_id", "referred_with_code_id", "referred_at", "signup_channel",
 )  # fmt: skip
+TREE_COLUMNS = ("user_id", "path", "depth", "date_joined")
 CODE_COLUMNS = ("id", "owner_id", "code", "is_active", "uses", "clicks", "created_at")
 
 Row = tuple[Any, ...]
@@ -85,7 +85,7 @@ class Forest:
     parent: array = field(default_factory=lambda: array("q"))  # index; -1 for a root
     depth: array = field(default_factory=lambda: array("q"))
     referrals: array = field(default_factory=lambda: array("q"))
-    # prefix[i] is user i's subtree prefix, i.e. the tree_path of each of their referrals.
+    # prefix[i] is user i's subtree prefix, i.e. the tree path of each of their referrals.
     prefix: list[str] = field(default_factory=list)
     uuids: list[uuid.UUID] = field(default_factory=list)
     codes: list[str] = field(default_factory=list)
@@ -234,10 +234,21 @@ def user_rows(forest: Forest, *, password_hash: str) -> Iterator[Row]:
             forest.first_user_id + referrer if referred else None,
             forest.first_code_id + referrer if referred else None,
             joined if referred else None,
-            forest.prefix[referrer] if referred else "/",
-            forest.depth[index],
             "email",  # every seeded user signs up by email (a phone beside it or not)
         )
+
+
+def tree_node_rows(forest: Forest) -> Iterator[Row]:
+    """The referral.TreeNode rows, in TREE_COLUMNS order: one per user with a referrer."""
+    parent, depth, prefix = forest.parent, forest.depth, forest.prefix
+    for index in range(forest.size):
+        if parent[index] >= 0:
+            yield (
+                forest.first_user_id + index,
+                prefix[parent[index]],
+                depth[index],
+                forest.joined_at(index),
+            )
 
 
 def code_rows(forest: Forest) -> Iterator[Row]:

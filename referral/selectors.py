@@ -1,5 +1,6 @@
 """Reads of the referral tree. Each is a fixed number of queries at any depth: a downline
-is one indexed prefix range of `tree_path`, an upline is parsed from the user's own path."""
+is one indexed prefix range of the tree's paths (referral.TreeNode), an upline is parsed
+from the user's own path."""
 
 from __future__ import annotations
 
@@ -7,16 +8,18 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import CharField, Count, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from common.db import datetime_text_sql, select_rows, uuid_text_sql
 from referral.errors import ReferralsNotFoundError
-from users.models import User, to_base36
+from referral.models import TreeNode, TreePosition, to_base36
+from users.models import User
 from users.phones import phone_from_search
 
 REFERRAL_FIELDS = ("uuid", "username", "email", "phone", "first_name", "last_name", "date_joined")
@@ -89,6 +92,12 @@ class DirectReferrals:
 _REFERRAL_KEYS = (*REFERRAL_FIELDS, "code")
 
 
+def referral_position(*, user_id: int) -> TreePosition:
+    """Where the user `user_id` is in the forest now: their node's path and depth, or the
+    root's."""
+    return TreePosition.of(user_id, TreeNode.objects.filter(user=user_id).first())
+
+
 def referral_list_direct(
     *, user: User, search: str | None = None
 ) -> DirectReferrals | QuerySet[User, dict[str, Any]]:
@@ -137,29 +146,45 @@ def referral_list_for_user(
     target = User.objects.filter(uuid=target_uuid, erased_at__isnull=True).first()
     if target is None:
         raise ReferralsNotFoundError()
-    allowed = viewer.is_staff or viewer.pk == target.pk or viewer.pk in target.ancestor_ids
+    allowed = (
+        viewer.is_staff
+        or viewer.pk == target.pk
+        or viewer.pk in referral_position(user_id=target.pk).ancestor_ids
+    )
     if not allowed:
         raise ReferralsNotFoundError()
     return referral_list_direct(user=target, search=search)
 
 
-def referral_downline(*, user: User, depth: int) -> QuerySet[User]:
-    """`user`'s downline to `depth` levels, by level, then date joined; each row annotated
-    with `level` (1 = direct) and `referred_by_uuid`."""
-    return (
-        User.objects.filter(
-            tree_path__startswith=user.subtree_prefix, tree_depth__lte=user.tree_depth + depth
+def _of_user(field: str) -> Subquery:
+    # A subquery per field, not a join: the paginator's COUNT drops unused annotations
+    # but would keep a join, which stops Postgres counting from the tree's index alone.
+    return Subquery(User.objects.filter(pk=OuterRef("user_id")).values(field)[:1])
+
+
+def _downline(*, user: User, depth: int, **fields: Any) -> QuerySet[TreeNode, dict[str, Any]]:
+    """Dicts of `level`, `date_joined` and `fields` for `user`'s downline to `depth`."""
+    position = referral_position(user_id=user.pk)
+    rows = (
+        TreeNode.objects.filter(
+            path__within=position.subtree_prefix, depth__lte=position.depth + depth
         )
-        .annotate(
-            level=F("tree_depth") - user.tree_depth,
-            # A subquery, not a join: the paginator's COUNT drops annotations but would
-            # keep a join, which stops Postgres counting from the index alone.
-            referred_by_uuid=Subquery(
-                User.objects.filter(pk=OuterRef("referred_by_id")).values("uuid")[:1]
-            ),
-        )
-        .only("uuid", "username", "date_joined", "tree_depth")
-        .order_by("tree_depth", "date_joined", "id")
+        # The order of referral_tree_downline_idx, which Postgres walks level by level.
+        .order_by("depth", "date_joined", "user_id")
+        .values("date_joined", level=F("depth") - position.depth, **fields)
+    )
+    return cast("QuerySet[TreeNode, dict[str, Any]]", rows)
+
+
+def referral_downline(*, user: User, depth: int) -> QuerySet[TreeNode, dict[str, Any]]:
+    """`user`'s downline to `depth` levels, by level, then date joined: dicts of uuid,
+    username ("" for none), level (1 = direct), referred_by_uuid and date_joined."""
+    return _downline(
+        user=user,
+        depth=depth,
+        uuid=_of_user("uuid"),
+        username=Coalesce(_of_user("username"), Value(""), output_field=CharField()),
+        referred_by_uuid=_of_user("referred_by__uuid"),
     )
 
 
@@ -172,15 +197,16 @@ class ReferralStats:
 
 
 def referral_stats(*, user: User) -> ReferralStats:
-    """Counts of `user`'s downline per level (non-empty levels only), in one query."""
+    """Counts of `user`'s downline per level (non-empty levels only), in two queries."""
+    position = referral_position(user_id=user.pk)
     rows = (
-        User.objects.filter(tree_path__startswith=user.subtree_prefix)
+        TreeNode.objects.filter(path__within=position.subtree_prefix)
         .order_by()
-        .values("tree_depth")
+        .values("depth")
         .annotate(count=Count("*"))
-        .order_by("tree_depth")
+        .order_by("depth")
     )
-    levels = [{"level": row["tree_depth"] - user.tree_depth, "count": row["count"]} for row in rows]
+    levels = [{"level": row["depth"] - position.depth, "count": row["count"]} for row in rows]
     return ReferralStats(
         direct=next((row["count"] for row in levels if row["level"] == 1), 0),
         total=sum(row["count"] for row in levels),
@@ -192,42 +218,46 @@ def referral_stats(*, user: User) -> ReferralStats:
 def referral_upline(*, user: User) -> list[dict[str, object]]:
     """`user`'s referrer, their referrer, … up to the root, nearest first, with `level`
     (1 = the referrer)."""
-    ancestors = User.objects.filter(pk__in=user.ancestor_ids).values(
-        "id", "uuid", "username", "email", "phone", "tree_depth"
-    )
+    ancestor_ids = referral_position(user_id=user.pk).ancestor_ids
+    ancestors = {
+        row["id"]: row
+        for row in User.objects.filter(pk__in=ancestor_ids).values(
+            "id", "uuid", "username", "email", "phone"
+        )
+    }
     return [
         {
             "id": row["id"],  # for the admin's links; the API shows uuids only
             "uuid": row["uuid"],
             "username": row["username"] or "",
             "label": row["email"] or row["phone"] or row["username"] or str(row["uuid"]),
-            "level": user.tree_depth - row["tree_depth"],
+            "level": level,
         }
-        for row in sorted(ancestors, key=lambda row: row["tree_depth"], reverse=True)
+        for level, row in enumerate((ancestors[pk] for pk in reversed(ancestor_ids)), start=1)
     ]
 
 
-# Each prefix's range of users_user_tree_idx, counted from the index alone. The bounds are
+# Each prefix's range of referral_tree_path_idx, counted from the index alone. The bounds are
 # explicit (~>=~ and ~<~ are text_pattern_ops' operators): a LIKE whose pattern comes from
 # a column would not use the index. A prefix ends in "/", and "0" sorts right after "/".
 _SUBTREE_SIZES_SQL = """
-    SELECT (SELECT count(*) FROM users_user
-            WHERE tree_path ~>=~ prefix AND tree_path ~<~ (left(prefix, -1) || '0'))
+    SELECT (SELECT count(*) FROM referral_treenode
+            WHERE path ~>=~ prefix AND path ~<~ (left(prefix, -1) || '0'))
     FROM unnest(%s::text[]) WITH ORDINALITY AS given(prefix, position)
     ORDER BY position
 """
 
 
 def referral_subtree_sizes(*, prefixes: list[str]) -> list[int]:
-    """The number of users under each of `prefixes` (User.subtree_prefix values), in their
-    order: one statement on Postgres, however many prefixes."""
+    """The number of users under each of `prefixes` (TreePosition.subtree_prefix values),
+    in their order: one statement on Postgres, however many prefixes."""
     if not prefixes:
         return []
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(_SUBTREE_SIZES_SQL, [prefixes])
             return [count for (count,) in cursor.fetchall()]
-    return [User.objects.filter(tree_path__startswith=prefix).count() for prefix in prefixes]
+    return [TreeNode.objects.filter(path__within=prefix).count() for prefix in prefixes]
 
 
 @dataclass(frozen=True)
@@ -261,7 +291,7 @@ def referral_children(*, user: User, offset: int, limit: int) -> tuple[list[Refe
         .annotate(count=Count("pk"))
         .values_list("referred_by", "count")
     )
-    prefix = user.subtree_prefix
+    prefix = referral_position(user_id=user.pk).subtree_prefix
     totals = referral_subtree_sizes(prefixes=[f"{prefix}{to_base36(pk)}/" for pk in ids])
     nodes = [
         ReferralNode(
@@ -286,7 +316,11 @@ def referral_downline_export(*, user: User) -> Iterator[Mapping[str, Any]]:
     dicts of uuid, email, date_joined, level and referrer (the referrer's uuid), read
     DOWNLINE_EXPORT_CHUNK rows at a time (a server-side cursor on Postgres): memory stays
     flat for a downline of any size."""
-    rows = referral_downline(user=user, depth=settings.REFERRAL_MAX_DEPTH).values(
-        "uuid", "email", "date_joined", level=F("level"), referrer=F("referred_by_uuid")
+    rows = _downline(
+        user=user,
+        depth=settings.REFERRAL_MAX_DEPTH,
+        uuid=_of_user("uuid"),
+        email=_of_user("email"),
+        referrer=_of_user("referred_by__uuid"),
     )
     return rows.iterator(chunk_size=DOWNLINE_EXPORT_CHUNK)

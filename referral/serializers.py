@@ -6,7 +6,6 @@ from rest_framework import serializers
 from common import fields
 from common.fields import IntegerInRangeField
 from common.formats import format_datetime
-from users.models import User
 
 
 class ReferralOutputSerializer(serializers.Serializer):
@@ -58,13 +57,10 @@ class DownlineQuerySerializer(serializers.Serializer):
 
 class DownlineOutputSerializer(serializers.Serializer):
     uuid = serializers.UUIDField()
-    username = serializers.SerializerMethodField()
+    username = serializers.CharField()  # "" for none
     level = serializers.IntegerField()
     referred_by_uuid = serializers.UUIDField()
     date_joined = serializers.DateTimeField()
-
-    def get_username(self, user: User) -> str:
-        return user.username or ""
 
 
 class StatsLevelOutputSerializer(serializers.Serializer):

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, F, Max, TextField, Value, When
+from django.db.models import F, Max, QuerySet, TextField, Value
 from django.db.models.functions import Concat, Substr
 
 from codes.models import ReferralCode
@@ -30,13 +30,9 @@ from referral.errors import (
     ReferralRefusedError,
     TreeTooDeepError,
 )
-from referral.models import ReferredSignup
+from referral.models import ReferredSignup, TreeNode, TreePosition
+from referral.selectors import referral_position
 from users.models import User
-
-
-def _root_id(user: User) -> int:
-    ancestors = user.ancestor_ids
-    return ancestors[0] if ancestors else user.pk
 
 
 def _lock_trees(*, exclusive: set[int], shared: set[int]) -> None:
@@ -44,37 +40,68 @@ def _lock_trees(*, exclusive: set[int], shared: set[int]) -> None:
         locks.advisory_lock(namespace=locks.TREE, key=root_id, shared=root_id not in exclusive)
 
 
-def _lock_tree_of(user: User, *, exclusive: set[int]) -> None:
-    """Lock the tree `user` is in (shared) until its root is stable, re-reading `user`."""
+def _lock_tree_of(user_id: int, *, exclusive: set[int]) -> TreePosition:
+    """Lock the tree `user_id` is in (shared) until its root is stable, and return the
+    user's position read under the lock."""
+    position = referral_position(user_id=user_id)
     while True:
-        root_id = _root_id(user)
+        root_id = position.root_id
         _lock_trees(exclusive=exclusive, shared={root_id} - exclusive)
-        user.refresh_from_db(fields=["tree_path", "tree_depth", "referred_by"])
-        if _root_id(user) == root_id:
-            return
+        position = referral_position(user_id=user_id)
+        if position.root_id == root_id:
+            return position
         # The tree was moved under another between the read and the lock: lock that one
         # too and check again (locks are only released at commit).
 
 
-def _lock_whole_tree_of(user: User) -> None:
-    """Lock the tree `user` is in exclusively until its root is stable, re-reading `user`."""
+def _lock_whole_tree_of(user_id: int) -> TreePosition:
+    """Lock the tree `user_id` is in exclusively until its root is stable, and return the
+    user's position read under the lock."""
+    position = referral_position(user_id=user_id)
     while True:
-        root_id = _root_id(user)
+        root_id = position.root_id
         _lock_trees(exclusive={root_id}, shared=set())
-        user.refresh_from_db(fields=["tree_path", "tree_depth", "referred_by"])
-        if _root_id(user) == root_id:
-            return
+        position = referral_position(user_id=user_id)
+        if position.root_id == root_id:
+            return position
 
 
-def referral_position_under(*, referrer: User) -> tuple[str, int]:
-    """Lock the referrer's tree and return (tree_path, tree_depth) for a new direct
-    referral of `referrer`. Call inside the transaction that inserts it.
-    Raises TreeTooDeepError."""
-    _lock_tree_of(referrer, exclusive=set())
-    depth = referrer.tree_depth + 1
-    if depth > settings.REFERRAL_MAX_DEPTH:
+def _subtree(prefix: str) -> QuerySet[TreeNode]:
+    return TreeNode.objects.filter(path__within=prefix)
+
+
+def _subtree_move(*, old_prefix: str, new_prefix: str, delta: int) -> int:
+    """Rewrite every node under `old_prefix` to lie under `new_prefix`, `delta` levels
+    deeper (negative: higher), in one statement; returns how many moved."""
+    return _subtree(old_prefix).update(
+        path=Concat(
+            Value(new_prefix), Substr("path", len(old_prefix) + 1), output_field=TextField()
+        ),
+        depth=F("depth") + delta,
+    )
+
+
+def referral_position_under(*, referrer: User) -> TreePosition:
+    """Lock the referrer's tree for a new direct referral of `referrer` and return the
+    referrer's position, read under the lock, for referral_node_add. Call inside the
+    transaction that inserts the new user.
+    Raises TreeTooDeepError when a referral of `referrer` would be too deep."""
+    position = _lock_tree_of(referrer.pk, exclusive=set())
+    if position.depth + 1 > settings.REFERRAL_MAX_DEPTH:
         raise TreeTooDeepError()
-    return referrer.subtree_prefix, depth
+    return position
+
+
+def referral_node_add(*, user: User, referrer: TreePosition) -> TreePosition:
+    """Place `user`, just referred by the user at `referrer` (under the lock
+    referral_position_under took), in the tree; returns their position."""
+    node = TreeNode.objects.create(
+        user=user,
+        path=referrer.subtree_prefix,
+        depth=referrer.depth + 1,
+        date_joined=user.date_joined,
+    )
+    return TreePosition.of(user.pk, node)
 
 
 @transaction.atomic
@@ -87,43 +114,25 @@ def referral_attach(*, user: User, code: ReferralCode, now: datetime) -> User:
     if referrer.pk == user.pk:
         raise OwnCodeError()
     # A user without a referrer is the root of their own tree: lock it exclusively.
-    _lock_tree_of(referrer, exclusive={user.pk})
-    user.refresh_from_db(fields=["tree_path", "tree_depth", "referred_by"])
+    target = _lock_tree_of(referrer.pk, exclusive={user.pk})
+    user.refresh_from_db(fields=["referred_by"])
     if user.referred_by_id is not None:
         raise AlreadyReferredError()
-    if _root_id(referrer) == user.pk:
+    if target.root_id == user.pk:
         raise ReferralCycleError()
 
-    old_prefix = user.subtree_prefix
-    delta = referrer.tree_depth + 1
-    deepest = User.objects.filter(tree_path__startswith=old_prefix).aggregate(
-        deepest=Max("tree_depth")
-    )["deepest"]
+    old_prefix = TreePosition(user.pk).subtree_prefix
+    delta = target.depth + 1
+    deepest = _subtree(old_prefix).aggregate(deepest=Max("depth"))["deepest"]
     if (deepest or 0) + delta > settings.REFERRAL_MAX_DEPTH:
         raise TreeTooDeepError()
 
     user.referred_by = referrer
     user.referred_with_code = code
     user.referred_at = now
-    user.tree_path = referrer.subtree_prefix
-    user.tree_depth = delta
-    user.save(
-        update_fields=[
-            "referred_by",
-            "referred_with_code",
-            "referred_at",
-            "tree_path",
-            "tree_depth",
-        ]
-    )
-    User.objects.filter(tree_path__startswith=old_prefix).update(
-        tree_path=Concat(
-            Value(user.subtree_prefix),
-            Substr("tree_path", len(old_prefix) + 1),
-            output_field=TextField(),
-        ),
-        tree_depth=F("tree_depth") + delta,
-    )
+    user.save(update_fields=["referred_by", "referred_with_code", "referred_at"])
+    position = referral_node_add(user=user, referrer=target)
+    _subtree_move(old_prefix=old_prefix, new_prefix=position.subtree_prefix, delta=delta)
     return user
 
 
@@ -160,29 +169,24 @@ def referral_node_remove(*, user: User) -> int:
     """Take `user` out of the tree for good (erasure): their direct referrals move up to
     `user`'s referrer, or become roots when `user` is one, each with their whole downline,
     and `user` is left a root without referrer, code used or referrals. The downline is
-    rewritten by one UPDATE (its paths lose `user`'s segment, its depths one level);
-    returns how many users it moved."""
-    _lock_whole_tree_of(user)
-    old_prefix = user.subtree_prefix
-    moved = User.objects.filter(tree_path__startswith=old_prefix).update(
-        tree_path=Concat(
-            Value(user.tree_path),
-            Substr("tree_path", len(old_prefix) + 1),
-            output_field=TextField(),
-        ),
-        tree_depth=F("tree_depth") - 1,
-        # In the same statement as the paths: the tree-position constraint holds per row.
-        referred_by=Case(
-            When(referred_by=user.pk, then=Value(user.referred_by_id)),
-            default=F("referred_by"),
-            output_field=User._meta.get_field("id"),
-        ),
-    )
+    rewritten by one UPDATE of the narrow tree table (its paths lose `user`'s segment, its
+    depths one level); returns how many users it moved."""
+    position = _lock_whole_tree_of(user.pk)
+    old_prefix = position.subtree_prefix
+    moved = 0
+    if position.is_root:
+        # The direct referrals become roots, which have no node.
+        moved, _ = TreeNode.objects.filter(path=old_prefix).delete()
+    moved += _subtree_move(old_prefix=old_prefix, new_prefix=position.path, delta=-1)
+    # The referrer as the position read under the lock has it: `user` may be stale (a
+    # crossing erasure of their referrer committed while this one waited for the lock).
+    referrer_id = position.ancestor_ids[-1] if not position.is_root else None
+    User.objects.filter(referred_by=user.pk).update(referred_by=referrer_id)
+    TreeNode.objects.filter(user=user.pk).delete()
     User.objects.filter(pk=user.pk).update(
-        referred_by=None, referred_with_code=None, referred_at=None, tree_path="/", tree_depth=0
+        referred_by=None, referred_with_code=None, referred_at=None
     )
     user.referred_by, user.referred_with_code, user.referred_at = None, None, None
-    user.tree_path, user.tree_depth = "/", 0
     return moved
 
 

@@ -15,6 +15,8 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from codes.models import ReferralCode
+from referral.models import TreeNode, TreePosition
+from referral.selectors import referral_position
 from tests.servers import ROOT
 from tests.users.factories import UserFactory
 from users.models import User
@@ -59,17 +61,26 @@ def chain(length: int) -> list[User]:
     return users
 
 
+def position(user: User) -> TreePosition:
+    """Where `user` is in the forest now, as the database has it."""
+    return referral_position(user_id=user.pk)
+
+
 def assert_tree_consistent() -> None:
-    """Every stored path and depth is what the referred_by chain implies."""
+    """Every stored path and depth is what the referred_by chain implies, and exactly
+    the users with a referrer have a node."""
     users = {u.pk: u for u in User.objects.all()}
+    nodes = {node.user_id: node for node in TreeNode.objects.all()}
+    assert set(nodes) == {pk for pk, user in users.items() if user.referred_by_id is not None}
     for user in users.values():
         ancestors = []
-        node = user
-        while node.referred_by_id is not None:
-            node = users[node.referred_by_id]
-            ancestors.append(node.pk)
-        assert user.ancestor_ids == list(reversed(ancestors)), user
-        assert user.tree_depth == len(ancestors)
+        above = user
+        while above.referred_by_id is not None:
+            above = users[above.referred_by_id]
+            ancestors.append(above.pk)
+        stored = TreePosition.of(user.pk, nodes.get(user.pk))
+        assert stored.ancestor_ids == list(reversed(ancestors)), user
+        assert stored.depth == len(ancestors)
 
 
 def queued_uuids() -> list[str]:

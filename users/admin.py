@@ -1,12 +1,13 @@
 """Django admin for accounts.
 
-The referral tree (referred_by, referred_with_code, referred_at, tree_path, tree_depth) is
-read-only here: it is only ever changed by the services that keep the materialized paths
-and the tree service's change queue consistent. Side effects the API performs on a write
-(deactivation ending tokens, cache invalidation, the sign-up code) go through the same
-services from `save_model`. Restoring and erasing are list actions with a confirmation
-page, calling users.services.lifecycle as the staff API does; an erased user's page is
-read-only (a tombstone takes no data).
+The referral tree (referred_by, referred_with_code, referred_at, and the user's
+referral.TreeNode) is read-only here: it is only ever changed by the services that keep
+the materialized paths and the tree service's change queue consistent. date_joined is
+read-only too: the tree's node keeps a copy of it to order downlines. Side effects the
+API performs on a write (deactivation ending tokens, cache invalidation, the sign-up
+code) go through the same services from `save_model`. Restoring and erasing are list
+actions with a confirmation page, calling users.services.lifecycle as the staff API
+does; an erased user's page is read-only (a tombstone takes no data).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from common.formats import format_datetime
 from referral.selectors import (
     referral_children,
     referral_downline_export,
+    referral_position,
     referral_stats,
     referral_upline,
 )
@@ -188,6 +190,7 @@ class UserAdmin(DjangoUserAdmin):
         "tree_depth",
         "referrals_link",
         "referral_tree",
+        "date_joined",
         "last_login",
         "erased_at",
     )
@@ -525,6 +528,13 @@ class UserAdmin(DjangoUserAdmin):
             return "0"
         url = reverse("admin:users_user_changelist")
         return format_html('<a href="{}?referred_by__id__exact={}">{}</a>', url, obj.pk, count)
+
+    @admin.display(description=_("level"))
+    def tree_depth(self, obj: User) -> int | str:
+        """0 for a root, 1 for a direct referral of a root, and so on."""
+        if obj.pk is None:
+            return "-"
+        return referral_position(user_id=obj.pk).depth
 
     @admin.display(description=_("direct referrals"))
     def referrals_link(self, obj: User) -> str:

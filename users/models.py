@@ -7,24 +7,9 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.db import models
-from django.db.models import Func
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-
-
-class TreeRoot(Func):
-    """The base-36 id of the root of a `tree_path` ("/1a/2f/" -> "1a"; "" for "/")."""
-
-    arity = 1
-    output_field = models.CharField()
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(compiler, connection, template="split_part(%(expressions)s, '/', 2)")
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        template = "substr(%(expressions)s, 2, instr(substr(%(expressions)s, 2), '/') - 1)"
-        return self.as_sql(compiler, connection, template=template)
 
 
 class UserManager(BaseUserManager["User"]):
@@ -62,13 +47,9 @@ class SignupChannel(models.TextChoices):
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    """An account, and its node in the referral forest.
-
-    The tree is stored as a materialized path: `tree_path` lists the ancestors from the
-    root down to the referrer, each as its base-36 id between slashes (`/` for a root,
-    `/1a/2f/` for a grandchild of user 0x1a… in base 36). A subtree is one indexed prefix
-    range, an upline is parsed from one row, and every referral read is a fixed number of
-    queries however deep the tree grows. See README, "The referral tree".
+    """An account. `referred_by` is its referrer; where it is in the referral forest
+    (the materialized path of its ancestors) is its referral.TreeNode, which only a user
+    with a referrer has. See README, "The referral tree".
     """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -107,8 +88,6 @@ class User(AbstractBaseUser, PermissionsMixin):
         related_name="+",
     )
     referred_at = models.DateTimeField(null=True, blank=True)
-    tree_path = models.TextField(default="/", editable=False)
-    tree_depth = models.PositiveIntegerField(default=0, editable=False)
     # Set once, by users.services.lifecycle.user_erase: the row is a tombstone from then
     # on (README, "Erasure"), kept so that codes and `referred_with_code` keep their owner.
     erased_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -175,31 +154,10 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=~models.Q(referred_by=models.F("id")),
                 name="users_user_not_self_referred",
             ),
-            models.CheckConstraint(
-                condition=models.Q(referred_by__isnull=True, tree_depth=0, tree_path="/")
-                | models.Q(referred_by__isnull=False, tree_depth__gt=0),
-                name="users_user_tree_position_consistent",
-            ),
         ]
         indexes = [
             models.Index(
                 fields=["referred_by", "date_joined", "id"], name="users_user_referrals_idx"
-            ),
-            # text_pattern_ops lets `LIKE 'prefix%'` use the index under any collation;
-            # with tree_depth in the key, level counts are index-only scans (Postgres only:
-            # other databases ignore opclasses).
-            models.Index(
-                fields=["tree_path", "tree_depth"],
-                opclasses=["text_pattern_ops", "int4_ops"],
-                name="users_user_tree_idx",
-            ),
-            # A downline page in its order (level, then date joined): Postgres walks the
-            # levels in order and stops after one page instead of sorting the subtree.
-            models.Index(
-                fields=["tree_depth", "tree_path"],
-                opclasses=["int4_ops", "text_pattern_ops"],
-                include=["date_joined"],
-                name="users_user_downline_idx",
             ),
             # Sign-ups per day for the dashboard (referral.dashboard): each day is one
             # range of this index, counted from the index alone (Postgres).
@@ -208,10 +166,8 @@ class User(AbstractBaseUser, PermissionsMixin):
                 include=["referred_with_code", "signup_channel"],
                 name="users_user_joined_idx",
             ),
-            # The dashboard's forest figures, each counted from a narrow index alone (the
-            # wide ones above hold paths): users per level, direct referrals per referrer
-            # in order, and the size of every tree, its users in order of their root.
-            models.Index(fields=["tree_depth"], name="users_user_depth_idx"),
+            # The dashboard's direct referrals per referrer, in order, from a narrow
+            # index alone.
             models.Index(
                 fields=["referred_by"],
                 condition=models.Q(referred_by__isnull=False),
@@ -223,14 +179,6 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=models.Q(erased_at__isnull=False),
                 name="users_user_erased_idx",
             ),
-            models.Index(
-                TreeRoot("tree_path"),
-                # With the column it is computed from: Postgres reads an expression from an
-                # index alone only then.
-                include=["tree_path"],
-                condition=models.Q(tree_depth__gt=0),
-                name="users_user_root_idx",
-            ),
         ]
 
     def __str__(self) -> str:
@@ -239,27 +187,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_erased(self) -> bool:
         return self.erased_at is not None
-
-    @property
-    def subtree_prefix(self) -> str:
-        """The `tree_path` prefix shared by every user in this user's downline."""
-        return f"{self.tree_path}{to_base36(self.pk)}/"
-
-    @property
-    def ancestor_ids(self) -> list[int]:
-        """Ids from the root down to the referrer; empty for a root."""
-        return [int(part, 36) for part in self.tree_path.strip("/").split("/") if part]
-
-
-def to_base36(number: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    if number == 0:
-        return "0"
-    out = []
-    while number:
-        number, rest = divmod(number, 36)
-        out.append(digits[rest])
-    return "".join(reversed(out))
 
 
 class PhoneCode(models.Model):

@@ -9,11 +9,13 @@ from codes.errors import CodeUsedUpError
 from codes.models import ReferralCode
 from codes.services import code_issue
 from referral.errors import ReferralCycleError
+from referral.models import TreeNode
 from referral.services import referrer_set
 from tests.helpers import (
     assert_tree_consistent,
     chain,
     code_of,
+    position,
     run_in_parallel,
     wait_for_a_blocked_lock,
 )
@@ -103,7 +105,7 @@ def test_signups_under_a_tree_being_moved_land_on_the_new_paths() -> None:
 
     assert all(isinstance(r, User) for r in results), results
     assert_tree_consistent()
-    assert User.objects.filter(tree_path__startswith=target.subtree_prefix).count() == 8
+    assert TreeNode.objects.filter(path__startswith=position(target).subtree_prefix).count() == 8
 
 
 def test_two_parallel_code_creations_leave_one_active_code() -> None:

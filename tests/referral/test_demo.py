@@ -15,7 +15,7 @@ from referral.demo import (
     generate_forest,
     user_rows,
 )
-from users.models import to_base36
+from referral.models import to_base36
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 

@@ -1,5 +1,5 @@
-"""The referral app's database constraints (the tree's own, on users_user, are pinned in
-tests/users/test_models.py)."""
+"""The referral app's database constraints: the tree's nodes and the referred sign-ups
+(users_user's own are pinned in tests/users/test_models.py)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from codes.models import ReferralCode
-from referral.models import ReferredSignup
-from tests.helpers import invite
+from referral.models import ReferredSignup, TreeNode, TreePosition, to_base36
+from tests.helpers import invite, position
 from tests.users.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,6 +31,75 @@ def signup_row(now: datetime, **fields: object) -> dict[str, object]:
     }
     values.update(fields)
     return values
+
+
+class TestTreeNodeConstraints:
+    """referral_treenode_depth_matches_path, and one node per user."""
+
+    @pytest.mark.parametrize(
+        "change",
+        [
+            {"depth": 2},  # deeper than its path says
+            {"depth": 0, "path": "/"},  # a root has no node
+            {"path": "1/"},  # no leading slash
+            {"path": "/1"},  # no trailing slash
+            {"path": "/1/2/"},  # two ancestors at depth 1
+        ],
+    )
+    def test_refuses_a_depth_that_does_not_match_the_path(self, change: dict[str, object]) -> None:
+        referee = invite(UserFactory.create())
+
+        with pytest.raises(IntegrityError), transaction.atomic():
+            TreeNode.objects.filter(user=referee).update(**change)
+
+    def test_accepts_a_path_whose_depth_matches(self) -> None:
+        referee = invite(UserFactory.create())
+
+        TreeNode.objects.filter(user=referee).update(path="/1/2/", depth=2)
+
+        assert position(referee) == TreePosition(referee.pk, "/1/2/", 2)
+
+    def test_a_user_has_one_node_at_most(self) -> None:
+        referee = invite(UserFactory.create())
+        node = TreeNode.objects.get(user=referee)
+
+        with pytest.raises(IntegrityError), transaction.atomic():
+            TreeNode.objects.bulk_create(
+                [TreeNode(user=referee, path=node.path, depth=1, date_joined=node.date_joined)]
+            )
+
+
+class TestWithinLookup:
+    def test_takes_the_subtree_and_nothing_that_only_starts_the_same(self) -> None:
+        referees = [invite(UserFactory.create()) for _ in range(4)]
+        paths = ["/b/", "/b/c/", "/b0/", "/bz/"]
+        for referee, path in zip(referees, paths, strict=True):
+            TreeNode.objects.filter(user=referee).update(path=path, depth=path.count("/") - 1)
+
+        within = TreeNode.objects.filter(path__within="/b/").values_list("path", flat=True)
+
+        assert sorted(within) == ["/b/", "/b/c/"]
+
+    @pytest.mark.parametrize("prefix", ["/b", ""])
+    def test_refuses_what_is_not_a_subtree_prefix(self, prefix: str) -> None:
+        with pytest.raises(ValueError, match="subtree prefix"):
+            list(TreeNode.objects.filter(path__within=prefix))
+
+
+class TestTreePosition:
+    def test_a_root_has_no_ancestors(self) -> None:
+        root = TreePosition(user_id=36)
+
+        assert (root.ancestor_ids, root.root_id, root.subtree_prefix) == ([], 36, "/10/")
+
+    def test_parses_the_ancestors_of_a_path(self) -> None:
+        below = TreePosition(user_id=5, path=f"/{to_base36(1295)}/z/", depth=2)
+
+        assert (below.ancestor_ids, below.root_id, below.subtree_prefix) == (
+            [1295, 35],
+            1295,
+            "/zz/z/5/",
+        )
 
 
 class TestReferredSignupConstraints:

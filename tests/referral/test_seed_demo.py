@@ -12,8 +12,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from codes.models import GENERATED_ALPHABET, ReferralCode
+from referral.models import TreeNode, TreePosition, to_base36
 from tests.users.factories import UserFactory
-from users.models import User, to_base36
+from users.models import User
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,7 @@ def seed(users: int, **options: object) -> str:
 
 
 def expected_positions() -> dict[int, tuple[str, int]]:
-    """(tree_path, tree_depth) of every user, derived from the referred_by chain alone."""
+    """(path, depth) of every user, derived from the referred_by chain alone."""
     referrer = dict(User.objects.values_list("pk", "referred_by_id"))
     positions: dict[int, tuple[str, int]] = {}
 
@@ -56,8 +57,13 @@ def test_seeded_forest_is_consistent(tmp_path: Path) -> None:
     assert min(seeded.values_list("pk", flat=True)) > existing.pk
 
     positions = expected_positions()
-    for pk, path, depth in User.objects.values_list("pk", "tree_path", "tree_depth"):
-        assert (path, depth) == positions[pk], pk
+    nodes = {node.user_id: node for node in TreeNode.objects.all()}
+    assert set(nodes) == {pk for pk, (_path, depth) in positions.items() if depth}
+    joined_at = dict(User.objects.values_list("pk", "date_joined"))
+    for pk, expected in positions.items():
+        node = nodes.get(pk)
+        assert (TreePosition.of(pk, node).path, TreePosition.of(pk, node).depth) == expected, pk
+        assert node is None or node.date_joined == joined_at[pk]
 
     active = Counter(ReferralCode.objects.filter(is_active=True).values_list("owner", flat=True))
     assert set(active) == set(User.objects.values_list("pk", flat=True))
@@ -89,13 +95,13 @@ def test_seeded_forest_is_consistent(tmp_path: Path) -> None:
 
     report = json.loads(report_path.read_text())
     deepest = User.objects.get(uuid=report["deepest_leaf"]["uuid"])
-    assert deepest.tree_depth == max(depth for _, depth in positions.values())
+    assert deepest.tree_node.depth == max(depth for _, depth in positions.values())
     assert not deepest.referrals.exists()
     most = User.objects.get(email=report["most_referrals"]["email"])
     assert most.referrals.count() == max(referrals.values())
     root = User.objects.get(uuid=report["largest_tree_root"]["uuid"])
     assert root.referred_by_id is None
-    downline = seeded.filter(tree_path__startswith=root.subtree_prefix).count()
+    downline = TreeNode.objects.filter(path__startswith=f"/{to_base36(root.pk)}/").count()
     assert downline == report["largest_tree_root"]["downline"]
 
 

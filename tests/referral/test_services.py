@@ -19,7 +19,7 @@ from referral.errors import (
     ReferralRefusedError,
     TreeTooDeepError,
 )
-from referral.models import ReferredSignup
+from referral.models import ReferredSignup, TreeNode, TreePosition, to_base36
 from referral.services import (
     referral_attach,
     referral_node_remove,
@@ -28,7 +28,7 @@ from referral.services import (
     referral_signup_clear,
     referrer_set,
 )
-from tests.helpers import assert_tree_consistent, chain, code_of, invite
+from tests.helpers import assert_tree_consistent, chain, code_of, invite, position
 from tests.users.factories import UserFactory
 from users.models import User
 
@@ -43,11 +43,12 @@ def code_row(user: User) -> ReferralCode:
 
 class TestReferralPositionUnder:
     def test_is_one_level_below_the_referrer(self) -> None:
-        _root, child = chain(2)
+        root, child = chain(2)
 
-        path, depth = referral_position_under(referrer=child)
+        under = referral_position_under(referrer=child)
 
-        assert (path, depth) == (child.subtree_prefix, 2)
+        assert under == position(child)
+        assert (under.depth, under.path) == (1, position(root).subtree_prefix)
 
     def test_refuses_a_level_past_the_limit(self, settings: Settings) -> None:
         settings.REFERRAL_MAX_DEPTH = 2
@@ -71,7 +72,7 @@ class TestReferralAttach:
             code_row(new_referrer),
             now,
         )
-        assert (me.tree_depth, grandchild.tree_depth) == (2, 4)
+        assert (position(me).depth, position(grandchild).depth) == (2, 4)
         assert_tree_consistent()
 
     def test_refuses_the_users_own_code(self, user: User, now: datetime) -> None:
@@ -204,19 +205,23 @@ class TestReferralNodeRemove:
         assert moved == 2
         leaf.refresh_from_db()
         middle.refresh_from_db()
-        assert (leaf.referred_by, leaf.tree_depth) == (root, 1)
-        assert (middle.referred_by, middle.referred_with_code, middle.tree_depth) == (None, None, 0)
-        below_leaf.refresh_from_db()
-        assert below_leaf.tree_depth == 2
+        assert (leaf.referred_by, position(leaf).depth) == (root, 1)
+        assert (middle.referred_by, middle.referred_with_code) == (None, None)
+        assert position(middle) == TreePosition(middle.pk)  # a root: no node
+        assert not TreeNode.objects.filter(user=middle).exists()
+        assert position(below_leaf).depth == 2
         assert_tree_consistent()
 
     def test_a_roots_referrals_become_roots(self) -> None:
-        root, child, _grandchild = chain(3)
+        root, child, grandchild = chain(3)
 
-        referral_node_remove(user=root)
+        moved = referral_node_remove(user=root)
 
+        assert moved == 2
         child.refresh_from_db()
-        assert (child.referred_by, child.tree_depth) == (None, 0)
+        assert (child.referred_by, position(child)) == (None, TreePosition(child.pk))
+        assert not TreeNode.objects.filter(user=child).exists()
+        assert position(grandchild) == TreePosition(grandchild.pk, f"/{to_base36(child.pk)}/", 1)
         assert_tree_consistent()
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -44,11 +45,11 @@ def referee(referrer: User) -> User:
     )
 
 
-def move_behind_the_back(user: User) -> tuple[str, int]:
-    """Put `user` one level deeper, as a subtree move by another request would; returns
-    the new (tree_path, tree_depth)."""
-    moved = (f"/0/{user.tree_path.lstrip('/')}", user.tree_depth + 1)
-    User.objects.filter(pk=user.pk).update(tree_path=moved[0], tree_depth=moved[1])
+def move_behind_the_back(user: User) -> tuple[int, datetime]:
+    """Put `user` under another referrer, as a tree change by another request would;
+    returns the new (referred_by_id, referred_at)."""
+    moved = (UserFactory.create().pk, datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+    User.objects.filter(pk=user.pk).update(referred_by=moved[0], referred_at=moved[1])
     return moved
 
 
@@ -141,9 +142,13 @@ class TestUserChangePage:
 
         assert response.status_code == 200
         form_fields = response.context["adminform"].form.fields
-        assert not {"referred_by", "referred_with_code", "referred_at", "tree_depth"} & set(
-            form_fields
-        )
+        assert not {
+            "referred_by",
+            "referred_with_code",
+            "referred_at",
+            "tree_depth",
+            "date_joined",  # the tree's node keeps a copy
+        } & set(form_fields)
         assert reverse("admin:users_user_change", args=[referrer.pk]) in response.content.decode()
 
     def test_opens_the_password_change_page(self, admin_client: Client, referee: User) -> None:
@@ -179,7 +184,7 @@ class TestUserChangePage:
         UserAdmin(User, admin.site).save_model(request, loaded, form, change=True)
 
         referee.refresh_from_db()
-        assert (referee.first_name, referee.tree_path, referee.tree_depth) == ("Ivan", *moved)
+        assert (referee.first_name, referee.referred_by_id, referee.referred_at) == ("Ivan", *moved)
 
     def test_a_password_change_writes_only_the_password(self, referee: User) -> None:
         loaded = User.objects.get(pk=referee.pk)
@@ -192,7 +197,7 @@ class TestUserChangePage:
         form.save()
 
         referee.refresh_from_db()
-        assert (referee.tree_path, referee.tree_depth) == moved
+        assert (referee.referred_by_id, referee.referred_at) == moved
         assert referee.check_password("An0ther-Secret!")
 
     def test_refuses_an_email_taken_in_another_case(

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from referral import selectors
+from referral.models import TreeNode, to_base36
 from referral.selectors import referral_children, referral_downline_export
 from tests.helpers import code_of
 from tests.users.factories import UserFactory
@@ -206,18 +207,21 @@ def wide_downline() -> Iterator[tuple[User, int]]:
     root = UserFactory.create(email="wide@example.com")
     size = 12_000
     joined = timezone.now()
-    User.objects.bulk_create(
+    referrals = User.objects.bulk_create(
         [
             User(
                 email=f"wide{number}@example.com",
                 referred_by=root,
                 referred_at=joined,
-                tree_path=root.subtree_prefix,
-                tree_depth=1,
                 date_joined=joined,
             )
             for number in range(size)
         ],
+        batch_size=2000,
+    )
+    path = f"/{to_base36(root.pk)}/"
+    TreeNode.objects.bulk_create(
+        [TreeNode(user=user, path=path, depth=1, date_joined=joined) for user in referrals],
         batch_size=2000,
     )
     yield root, size

@@ -122,40 +122,17 @@ class TestUserTombstoneConstraints:
         user_erase(user=referee, now=now)
 
         with pytest.raises(IntegrityError), transaction.atomic():
-            User.objects.filter(pk=referee.pk).update(
-                referred_by=referee.pk - 1, tree_path="/x/", tree_depth=1
-            )
+            User.objects.filter(pk=referee.pk).update(referred_by=referee.pk - 1)
 
 
 class TestUserTreeConstraints:
-    """users_user_not_self_referred, users_user_tree_position_consistent."""
+    """users_user_not_self_referred (the tree's nodes: tests/referral/test_models.py)."""
 
     def test_refuses_a_user_referred_by_itself(self) -> None:
         user = UserFactory.create()
 
         with pytest.raises(IntegrityError), transaction.atomic():
-            User.objects.filter(pk=user.pk).update(
-                referred_by=user.pk, tree_path=f"/{user.pk}/", tree_depth=1
-            )
-
-    @pytest.mark.parametrize(
-        "position",
-        [
-            {"tree_depth": 1},  # a root one level deep
-            {"tree_path": "/1/"},  # a root with ancestors
-        ],
-    )
-    def test_refuses_a_root_out_of_place(self, position: dict[str, object]) -> None:
-        root = UserFactory.create()
-
-        with pytest.raises(IntegrityError), transaction.atomic():
-            User.objects.filter(pk=root.pk).update(**position)
-
-    def test_refuses_a_referee_at_depth_zero(self) -> None:
-        referee = invite(UserFactory.create())
-
-        with pytest.raises(IntegrityError), transaction.atomic():
-            User.objects.filter(pk=referee.pk).update(tree_depth=0)
+            User.objects.filter(pk=user.pk).update(referred_by=user.pk)
 
 
 class TestPhoneCodeConstraints:

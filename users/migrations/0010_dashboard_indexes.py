@@ -1,7 +1,7 @@
 """The dashboard's narrow indexes of the forest (users.models.User.Meta says what each is
 for), built without locking users_user against writes."""
 
-import users.models
+import referral.models
 from django.db import migrations, models
 
 from common.migration_operations import AddIndexConcurrently
@@ -29,6 +29,6 @@ class Migration(migrations.Migration):
         ),
         AddIndexConcurrently(
             model_name='user',
-            index=models.Index(users.models.TreeRoot('tree_path'), condition=models.Q(('tree_depth__gt', 0)), include=('tree_path',), name='users_user_root_idx'),
+            index=models.Index(referral.models.TreeRoot('tree_path'), condition=models.Q(('tree_depth__gt', 0)), include=('tree_path',), name='users_user_root_idx'),
         ),
     ]

@@ -35,6 +35,7 @@ from common.metrics import signup_count
 from common.network import ClientFacts
 from referral.models import ReferredSignup
 from referral.services import (
+    referral_node_add,
     referral_position_under,
     referral_signals_check,
     referral_signup_record,
@@ -184,7 +185,7 @@ def user_create(
         user.set_password(password)
     else:
         user.set_unusable_password()
-    code = signals = None
+    code = signals = referrer = None
     if referral_code:
         with _on_field("referral_code"):
             code = code_redeem(value=referral_code, now=now)
@@ -194,11 +195,13 @@ def user_create(
                 email_verdict=email_verdict,
                 now=now,
             )
-            user.tree_path, user.tree_depth = referral_position_under(referrer=code.owner)
+            referrer = referral_position_under(referrer=code.owner)
         user.referred_by = code.owner
         user.referred_with_code = code
         user.referred_at = now
     _save_checking_unique(user)
+    if referrer is not None:
+        referral_node_add(user=user, referrer=referrer)
     if settings.REFERRAL_CODE_ON_SIGNUP:
         code_issue(owner=user, now=now)
     if code is not None and signals is not None:

@@ -6,7 +6,7 @@ The forest is generated in memory first (referral.demo: who refers whom, ids, tr
 paths, codes), then written in one transaction: COPY on Postgres, bulk_create elsewhere.
 Every row is what the services would have written for the same sign-ups
 (referral.services, codes.services): one active code per user, `uses` = the referrals
-made with it, tree_path/tree_depth from the chain.
+made with it, a tree node (path and depth) from the chain for each user with a referrer.
 
 To load another table (the sync change queue), add one TableLoad to `_tables`.
 """
@@ -37,14 +37,17 @@ from referral.demo import (
     EMAIL_DOMAIN,
     PASSWORD,
     PERIOD,
+    TREE_COLUMNS,
     USER_COLUMNS,
     Forest,
     Row,
     code_rows,
     forest_summary,
     generate_forest,
+    tree_node_rows,
     user_rows,
 )
+from referral.models import TreeNode
 from users.models import User
 
 BATCH_SIZE = 1_000  # bulk_create
@@ -148,7 +151,7 @@ class Command(BaseCommand):
         if connection.vendor != "postgresql" or connection.in_atomic_block:
             return
         with connection.cursor() as cursor:
-            for model in (User, ReferralCode):
+            for model in (User, ReferralCode, TreeNode):
                 cursor.execute(f"VACUUM (ANALYZE) {_table(model)}")
         self._say("Vacuumed and analyzed.")
 
@@ -200,6 +203,12 @@ def _tables(forest: Forest, *, password_hash: str) -> list[TableLoad]:
             columns=CODE_COLUMNS,
             rows=lambda: code_rows(forest),
             count=forest.size,
+        ),
+        TableLoad(
+            model=TreeNode,
+            columns=TREE_COLUMNS,
+            rows=lambda: tree_node_rows(forest),
+            count=sum(1 for referrer in forest.parent if referrer >= 0),
         ),
     ]
 

@@ -18,12 +18,20 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from codes.errors import CodeTakenError
 from codes.models import ReferralCode
 from codes.services import code_issue
+from referral.models import TreeNode, TreePosition, to_base36
 from referral.selectors import referral_stats, referral_upline
 from social.models import SocialAccount
 from social.services import social_account_link
 from sync.models import UserChange
 from sync.services import api_key_create
-from tests.helpers import assert_tree_consistent, client_for, code_of, invite, queued_uuids
+from tests.helpers import (
+    assert_tree_consistent,
+    client_for,
+    code_of,
+    invite,
+    position,
+    queued_uuids,
+)
 from tests.users.factories import DEFAULT_PASSWORD, UserFactory
 from users.errors import UserAlreadyActiveError, UserNotFoundError
 from users.models import PhoneCode, User
@@ -75,8 +83,8 @@ class TestUserEraseInTheMiddleOfATree:
         assert reloaded(forest.boris).referred_by == forest.root
         assert reloaded(forest.vera).referred_by == forest.root
         assert reloaded(forest.carl).referred_by == forest.boris
-        assert reloaded(forest.dina).tree_path == reloaded(forest.carl).subtree_prefix
-        assert reloaded(forest.dina).tree_depth == 3
+        assert position(forest.dina).path == position(forest.carl).subtree_prefix
+        assert position(forest.dina).depth == 3
         assert_tree_consistent()
         assert_no_referrer_erased()
 
@@ -86,9 +94,10 @@ class TestUserEraseInTheMiddleOfATree:
         user_erase(user=forest.anna, now=now)
 
         anna = reloaded(forest.anna)
-        assert (anna.referred_by, anna.tree_path, anna.tree_depth) == (None, "/", 0)
+        assert (anna.referred_by, position(anna)) == (None, TreePosition(anna.pk))
         assert (anna.referred_with_code, anna.referred_at) == (None, None)
-        assert not User.objects.filter(tree_path__startswith=anna.subtree_prefix).exists()
+        assert not TreeNode.objects.filter(user=anna).exists()
+        assert not TreeNode.objects.filter(path__contains=f"/{to_base36(anna.pk)}/").exists()
 
     def test_stats_and_upline_of_those_around_no_longer_count_the_erased_user(
         self, forest: Forest, now: datetime
@@ -145,8 +154,8 @@ class TestUserEraseOfARootAndOfALeaf:
 
         for new_root in (forest.anna, forest.sara):
             moved = reloaded(new_root)
-            assert (moved.referred_by, moved.tree_path, moved.tree_depth) == (None, "/", 0)
-        assert reloaded(forest.boris).tree_path == reloaded(forest.anna).subtree_prefix
+            assert (moved.referred_by, position(moved)) == (None, TreePosition(moved.pk))
+        assert position(forest.boris).path == position(forest.anna).subtree_prefix
         assert referral_stats(user=reloaded(forest.anna)).total == 4
         assert_tree_consistent()
         assert_no_referrer_erased()

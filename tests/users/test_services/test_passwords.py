@@ -16,15 +16,9 @@ pytestmark = pytest.mark.django_db
 
 def change_behind_the_back(user: User, **changes: object) -> User:
     """What another request may write while this one holds `user` loaded: a referrer
-    (which moves the subtree) and a name; returns the referrer."""
+    and a name; returns the referrer."""
     referrer = UserFactory.create()
-    User.objects.filter(pk=user.pk).update(
-        referred_by=referrer,
-        tree_path=referrer.subtree_prefix,
-        tree_depth=1,
-        first_name="Changed",
-        **changes,
-    )
+    User.objects.filter(pk=user.pk).update(referred_by=referrer, first_name="Changed", **changes)
     return referrer
 
 
@@ -48,11 +42,7 @@ class TestUserSetPassword:
 
         user.refresh_from_db()
         assert user.is_active is False
-        assert (user.referred_by, user.tree_path, user.first_name) == (
-            referrer,
-            referrer.subtree_prefix,
-            "Changed",
-        )
+        assert (user.referred_by, user.first_name) == (referrer, "Changed")
         assert user.check_password("An0ther-Secret!")
 
 
@@ -106,9 +96,5 @@ class TestUserResetPassword:
         user_reset_password(user=loaded, token=token, password="Brand-new-Secret-1")
 
         user.refresh_from_db()
-        assert (user.referred_by, user.tree_path, user.first_name) == (
-            referrer,
-            referrer.subtree_prefix,
-            "Changed",
-        )
+        assert (user.referred_by, user.first_name) == (referrer, "Changed")
         assert user.check_password("Brand-new-Secret-1")

@@ -16,7 +16,7 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from codes.models import ReferralCode
 from codes.services import code_issue
 from common.errors import DomainError
-from tests.helpers import queued_uuids
+from tests.helpers import position, queued_uuids
 from tests.users.factories import UserFactory
 from tests.users.helpers import sent_code, unused_port
 from users import sms
@@ -356,7 +356,7 @@ class TestPhoneSignInWithReferralCode:
 
         code.refresh_from_db()
         assert (signed_in.user.referred_by, signed_in.user.referred_with_code) == (referrer, code)
-        assert signed_in.user.tree_depth == 1
+        assert position(signed_in.user).depth == 1
         assert code.uses == 1
 
     @pytest.mark.parametrize("refusal", ["invalid", "expired", "used_up", "too_deep"])

@@ -1,0 +1,51 @@
+"""The tree's move out of users_user (referral 0002, users 0012), run both ways on a
+forest: every path and depth arrives in referral_treenode, and comes back."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from referral.models import TreeNode, to_base36
+from tests.helpers import assert_tree_consistent, invite
+from tests.users.factories import UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BEFORE = [("users", "0011_user_last_sign_in_network"), ("referral", "0001_referred_signup")]
+
+
+def migrate(targets: list[tuple[str, str]]) -> None:
+    executor = MigrationExecutor(connection)
+    executor.migrate(targets)
+
+
+def latest() -> list[tuple[str, str]]:
+    return MigrationExecutor(connection).loader.graph.leaf_nodes()
+
+
+def test_the_tree_moves_to_its_own_table_and_back() -> None:
+    root = UserFactory.create()
+    child = invite(root)
+    grandchild = invite(child)
+    loner = UserFactory.create()
+    below_root = f"/{to_base36(root.pk)}/"
+    below_child = f"{below_root}{to_base36(child.pk)}/"
+
+    migrate(BEFORE)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, tree_path, tree_depth FROM users_user ORDER BY id")
+        assert cursor.fetchall() == [
+            (root.pk, "/", 0),
+            (child.pk, below_root, 1),
+            (grandchild.pk, below_child, 2),
+            (loner.pk, "/", 0),
+        ]
+
+    migrate(latest())
+    assert sorted(TreeNode.objects.values_list("user_id", "path", "depth", "date_joined")) == [
+        (child.pk, below_root, 1, child.date_joined),
+        (grandchild.pk, below_child, 2, grandchild.date_joined),
+    ]
+    assert_tree_consistent()
