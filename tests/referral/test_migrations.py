@@ -49,3 +49,15 @@ def test_the_tree_moves_to_its_own_table_and_back() -> None:
         (grandchild.pk, below_child, 2, grandchild.date_joined),
     ]
     assert_tree_consistent()
+
+
+def test_autovacuum_wakes_after_two_percent_of_the_nodes_changed(postgres_only: None) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'referral_treenode'")
+        (options,) = cursor.fetchone()
+
+    assert sorted(options) == [
+        "autovacuum_analyze_scale_factor=0.02",
+        "autovacuum_vacuum_insert_scale_factor=0.02",
+        "autovacuum_vacuum_scale_factor=0.02",
+    ]
