@@ -74,7 +74,7 @@ class TreeNode(models.Model):
     Only users with a referrer have a node: a user without one is a root (path `/`,
     depth 0; TreePosition.of). The tree lives in this narrow table, not in users_user,
     because moving a subtree (erasure, /me/referrer/) rewrites every row below: here that
-    is a short row and four index entries each, where the users table would rewrite a
+    is a short row and three index entries each, where the users table would rewrite a
     wide row and its fourteen index entries (bench/README.md, "Erasure of a large
     downline"). users_user.referred_by stays the one record of who referred whom (the
     change queue watches it); referral.services writes both in one transaction, under
@@ -125,10 +125,9 @@ class TreeNode(models.Model):
                 include=["date_joined"],
                 name="referral_tree_downline_idx",
             ),
-            # The size of every tree, its users in order of their root (the dashboard),
-            # from the index alone: Postgres reads an expression from an index alone only
-            # with the column it is computed from beside it.
-            models.Index(TreeRoot("path"), include=["path"], name="referral_tree_root_idx"),
+            # No index of each node's root: the dashboard's sizes of the trees read this
+            # narrow table faster whole (bench/README.md), and every index costs each
+            # moved node an entry.
         ]
 
     def __str__(self) -> str:

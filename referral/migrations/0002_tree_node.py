@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 ('date_joined', models.DateTimeField()),
             ],
             options={
-                'indexes': [models.Index(fields=['path', 'depth'], name='referral_tree_path_idx', opclasses=['text_pattern_ops', 'int4_ops']), models.Index(fields=['depth', 'path'], include=('date_joined',), name='referral_tree_downline_idx', opclasses=['int4_ops', 'text_pattern_ops']), models.Index(referral.models.TreeRoot('path'), include=('path',), name='referral_tree_root_idx')],
+                'indexes': [models.Index(fields=['path', 'depth'], name='referral_tree_path_idx', opclasses=['text_pattern_ops', 'int4_ops']), models.Index(fields=['depth', 'path'], include=('date_joined',), name='referral_tree_downline_idx', opclasses=['int4_ops', 'text_pattern_ops'])],
                 'constraints': [models.CheckConstraint(condition=models.Q(('depth', django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(django.db.models.functions.text.Length('path'), '-', django.db.models.functions.text.Length(django.db.models.functions.text.Replace('path', models.Value('/'), models.Value('')))), '-', models.Value(1))), ('depth__gte', 1), ('path__endswith', '/'), ('path__startswith', '/')), name='referral_treenode_depth_matches_path')],
             },
         ),
