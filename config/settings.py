@@ -212,7 +212,8 @@ AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 # this check does not recognise; a plain unique index beside it would be redundant.
 SILENCED_SYSTEM_CHECKS = [
     "auth.E003",
-    # SQLite builds users_user_downline_idx without its INCLUDE column; Postgres uses it.
+    # SQLite builds indexes without their INCLUDE columns (referral_tree_downline_idx,
+    # users_user_joined_idx); Postgres uses them.
     "models.W040",
 ]
 # check --deploy: HTTPS is the proxy's in front (README), and the two knobs below are the

@@ -316,11 +316,13 @@ def referral_downline_export(*, user: User) -> Iterator[Mapping[str, Any]]:
     dicts of uuid, email, date_joined, level and referrer (the referrer's uuid), read
     DOWNLINE_EXPORT_CHUNK rows at a time (a server-side cursor on Postgres): memory stays
     flat for a downline of any size."""
+    # Joins, not referral_downline's subqueries: there is no paginator count to keep
+    # index-only, and a join reads each user's row once.
     rows = _downline(
         user=user,
         depth=settings.REFERRAL_MAX_DEPTH,
-        uuid=_of_user("uuid"),
-        email=_of_user("email"),
-        referrer=_of_user("referred_by__uuid"),
+        uuid=F("user__uuid"),
+        email=F("user__email"),
+        referrer=F("user__referred_by__uuid"),
     )
     return rows.iterator(chunk_size=DOWNLINE_EXPORT_CHUNK)

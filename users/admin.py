@@ -372,8 +372,8 @@ class UserAdmin(DjangoUserAdmin):
             self._create(obj, form)
             return
         # Only what the form changed, through the services: a full save would write back
-        # the tree columns as loaded, undoing a subtree move committed meanwhile (users
-        # get moved when an ancestor enters an invite code).
+        # the referrer columns as loaded, undoing a change committed meanwhile (an
+        # erasure of the referrer re-attaches this user to the referrer's own).
         changed = set(form.changed_data)
         profile = {name: getattr(obj, name) for name in PROFILE_FIELDS if name in changed}
         if profile:

@@ -8,8 +8,10 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from referral.models import TreeNode, to_base36
+from sync.models import UserChange
 from tests.helpers import assert_tree_consistent, invite
 from tests.users.factories import UserFactory
+from users.models import User
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,12 +45,21 @@ def test_the_tree_moves_to_its_own_table_and_back() -> None:
             (loner.pk, "/", 0),
         ]
 
+    # The change queue still sees users_user's changes (SQLite rebuilt the table).
+    queued = UserChange.objects.count()
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE users_user SET first_name = 'Renamed' WHERE id = %s", [loner.pk])
+    assert UserChange.objects.count() == queued + 1
+
     migrate(latest())
     assert sorted(TreeNode.objects.values_list("user_id", "path", "depth", "date_joined")) == [
         (child.pk, below_root, 1, child.date_joined),
         (grandchild.pk, below_child, 2, grandchild.date_joined),
     ]
     assert_tree_consistent()
+    queued = UserChange.objects.count()
+    User.objects.filter(pk=loner.pk).update(first_name="Again")
+    assert UserChange.objects.count() == queued + 1
 
 
 def test_autovacuum_wakes_after_two_percent_of_the_nodes_changed(postgres_only: None) -> None:

@@ -1,5 +1,6 @@
-"""The dashboard's narrow indexes of the forest (users.models.User.Meta says what each is
-for), built without locking users_user against writes."""
+"""The dashboard's narrow indexes of the forest (users.models.User.Meta said what each was
+for; the tree's went to referral_treenode with referral 0002), built without locking
+users_user against writes."""
 
 import referral.models
 from django.db import migrations, models

@@ -1,8 +1,18 @@
 """users_user no longer holds the referral tree: referral 0002 copied it into
 referral_treenode. SQLite rebuilds the table for this, so sync 0005 puts the change-queue
-triggers back."""
+triggers back; reversed, the rebuild happens here after sync 0005's reverse, so this
+migration's last step backwards puts them back itself."""
+
+import importlib
 
 from django.db import migrations
+
+_triggers = importlib.import_module("sync.migrations.0002_user_change_triggers")
+
+
+def _recreate_triggers(apps, schema_editor):
+    _triggers.drop_triggers(apps, schema_editor)
+    _triggers.create_triggers(apps, schema_editor)
 
 
 class Migration(migrations.Migration):
@@ -10,9 +20,11 @@ class Migration(migrations.Migration):
     dependencies = [
         ('users', '0011_user_last_sign_in_network'),
         ('referral', '0002_tree_node'),
+        ('sync', '0004_user_triggers_after_erasure'),
     ]
 
     operations = [
+        migrations.RunPython(migrations.RunPython.noop, _recreate_triggers),
         migrations.RemoveConstraint(
             model_name='user',
             name='users_user_tree_position_consistent',
@@ -37,8 +49,11 @@ class Migration(migrations.Migration):
             migrations.RunSQL.noop,
             # Back: the columns are there again with a root's defaults; before the
             # constraint comes back, every node's path and depth return to its user.
-            "UPDATE users_user SET tree_path = node.path, tree_depth = node.depth"
-            " FROM referral_treenode node WHERE node.user_id = users_user.id",
+            # Correlated subqueries, not UPDATE ... FROM: SQLite before 3.33 has no FROM.
+            "UPDATE users_user"
+            " SET tree_path = (SELECT path FROM referral_treenode WHERE user_id = users_user.id),"
+            " tree_depth = (SELECT depth FROM referral_treenode WHERE user_id = users_user.id)"
+            " WHERE id IN (SELECT user_id FROM referral_treenode)",
         ),
         migrations.RemoveField(
             model_name='user',
