@@ -100,6 +100,13 @@ def drop_triggers(apps, schema_editor):
             schema_editor.execute(statement)
 
 
+def recreate_triggers(apps, schema_editor):
+    """For the migrations after one that makes SQLite rebuild users_user (0003's
+    docstring): the rebuilt table has none of the old one's triggers."""
+    drop_triggers(apps, schema_editor)
+    create_triggers(apps, schema_editor)
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("sync", "0001_user_change"),

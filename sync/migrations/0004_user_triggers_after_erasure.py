@@ -12,15 +12,10 @@ from django.db import migrations
 _triggers = importlib.import_module("sync.migrations.0002_user_change_triggers")
 
 
-def recreate_triggers(apps, schema_editor):
-    _triggers.drop_triggers(apps, schema_editor)
-    _triggers.create_triggers(apps, schema_editor)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("sync", "0003_user_triggers_after_table_rebuild"),
         ("users", "0006_user_erasure"),
     ]
 
-    operations = [migrations.RunPython(recreate_triggers, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(_triggers.recreate_triggers, migrations.RunPython.noop)]

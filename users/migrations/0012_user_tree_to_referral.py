@@ -10,11 +10,6 @@ from django.db import migrations
 _triggers = importlib.import_module("sync.migrations.0002_user_change_triggers")
 
 
-def _recreate_triggers(apps, schema_editor):
-    _triggers.drop_triggers(apps, schema_editor)
-    _triggers.create_triggers(apps, schema_editor)
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -24,7 +19,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(migrations.RunPython.noop, _recreate_triggers),
+        migrations.RunPython(migrations.RunPython.noop, _triggers.recreate_triggers),
         migrations.RemoveConstraint(
             model_name='user',
             name='users_user_tree_position_consistent',
