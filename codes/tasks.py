@@ -13,7 +13,14 @@ REFERRAL_CODE_EMAIL = "referral_code"
 
 @task(takes_context=True)
 def code_email_deliver(
-    context: TaskContext, *, user_uuid: str, code: str, language: str, queued_at: str, attempt: int
+    context: TaskContext,
+    *,
+    user_uuid: str,
+    code: str,
+    language: str,
+    queued_at: str,
+    attempt: int,
+    request_id: str | None = None,  # None in tasks queued before it was recorded
 ) -> str:
     """One attempt at emailing a user one of their codes (codes.services.code_email_send)."""
     return email_attempt(
@@ -23,6 +30,7 @@ def code_email_deliver(
         language=language,
         queued_at=queued_at,
         attempt=attempt,
+        request_id=request_id,
         build=lambda: code_email_build(user_uuid=user_uuid, code=code),
         now=timezone.now(),
     )

@@ -16,14 +16,17 @@ unreachable, times out, answers garbage or a 4xx ("try later") is tried again by
 task of the same kind, due after a pause (30 s, doubling up to an hour), until
 EMAIL_RETRY_HOURS after the request: the backend retries nothing itself. A 5xx answer (an
 unknown mailbox) is final. A message given up is one line in the log with its kind and
-the user's uuid, never the address or the link.
+the user's uuid, never the address or the link. Every attempt's log lines carry the
+`request_id` of the request that queued the email, so one id follows a message from the
+request to its delivery.
 """
 
 from __future__ import annotations
 
 import logging
 import smtplib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,6 +35,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import OperationalError, transaction
 from django.template.loader import render_to_string
 from django.utils import translation
+from django_guid import get_guid
+from django_guid.context import guid
 from django_tasks import TaskContext
 from django_tasks.base import Task
 
@@ -81,6 +86,7 @@ def email_enqueue(
                 language=language,
                 queued_at=now.isoformat(),
                 attempt=1,
+                request_id=get_guid(),  # None outside a request (a management command)
                 **params,
             )
     except OperationalError as exc:
@@ -101,6 +107,7 @@ def email_attempt(
     language: str,
     queued_at: str,
     attempt: int,
+    request_id: str | None,
     build: Callable[[], TemplatedEmail | None],
     now: datetime,
 ) -> str:
@@ -110,6 +117,40 @@ def email_attempt(
     EMAIL_RETRY_HOURS after `queued_at`; at that point, or after a final failure, give the
     message up. Never raises for the mail server; returns SENT, SKIPPED, RETRYING or
     GIVEN_UP."""
+    with _logged_as(request_id):
+        return _attempt(
+            context=context,
+            kind=kind,
+            user_uuid=user_uuid,
+            language=language,
+            queued_at=queued_at,
+            attempt=attempt,
+            build=build,
+            now=now,
+        )
+
+
+@contextmanager
+def _logged_as(request_id: str | None) -> Iterator[None]:
+    """Log lines inside carry `request_id` (common.logging's filter reads it)."""
+    token = guid.set(request_id)
+    try:
+        yield
+    finally:
+        guid.reset(token)
+
+
+def _attempt(
+    *,
+    context: TaskContext,
+    kind: str,
+    user_uuid: str,
+    language: str,
+    queued_at: str,
+    attempt: int,
+    build: Callable[[], TemplatedEmail | None],
+    now: datetime,
+) -> str:
     log = {"email_kind": kind, "user_uuid": user_uuid, "attempt": attempt}
     with translation.override(language):
         message = build()

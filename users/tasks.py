@@ -23,6 +23,7 @@ def password_reset_email_deliver(
     language: str,
     queued_at: str,
     attempt: int,
+    request_id: str | None = None,  # None in tasks queued before it was recorded
 ) -> str:
     """One attempt at a password-reset email (users.services.passwords); `user_uuid` is
     empty for a request about an address that has no account."""
@@ -33,6 +34,7 @@ def password_reset_email_deliver(
         language=language,
         queued_at=queued_at,
         attempt=attempt,
+        request_id=request_id,
         build=lambda: _reset_email(
             user_uuid=user_uuid, site=LinkSite(protocol, domain), attempt=attempt
         ),

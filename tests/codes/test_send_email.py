@@ -9,13 +9,16 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.utils import timezone
+from django_guid import get_guid
+from django_guid.log_filters import CorrelationId
 from django_tasks_db.models import DBTaskResult
 from rest_framework.test import APIClient
 
 from codes.services import code_email_send
 from tests.codes.factories import ReferralCodeFactory
 from tests.helpers import client_for
-from tests.queue import run_tasks, task_inserts_refused
+from tests.queue import deferred_tasks_due, run_tasks, task_inserts_refused
 from tests.servers import FakeSmtpService
 from tests.users.factories import UserFactory
 from users.models import User
@@ -47,6 +50,51 @@ def owner() -> User:
 def expiring_code(owner: User) -> str:
     expires_at = datetime(2031, 2, 4, 8, 51, tzinfo=UTC)
     return ReferralCodeFactory.create(owner=owner, code="WINTER26", expires_at=expires_at).code
+
+
+class TestSendEmailRequestId:
+    def test_every_attempts_log_lines_carry_the_request_id_that_queued_it(
+        self,
+        owner: User,
+        expiring_code: str,
+        fake_smtp: FakeSmtpService,
+        settings: Any,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        settings.EMAIL_PORT = fake_smtp.port
+        caplog.handler.addFilter(CorrelationId(correlation_id_field="request_id"))
+        response = client_for(owner).post(URL, HTTP_X_REQUEST_ID="d3a9" * 8)
+        assert response.status_code == 202
+
+        fake_smtp.failure = "refuse"
+        run_tasks()
+        fake_smtp.failure = None
+        deferred_tasks_due(now=timezone.now())
+        run_tasks()
+
+        lines = [r for r in caplog.records if r.getMessage().startswith("Email ")]
+        assert [(r.getMessage(), r.request_id) for r in lines] == [  # type: ignore[attr-defined]
+            ("Email not sent yet", "d3a9" * 8),
+            ("Email sent", "d3a9" * 8),
+        ]
+        assert get_guid() is None  # the worker's own lines are nobody's request
+
+    def test_a_task_queued_outside_a_request_logs_no_request_id(
+        self,
+        owner: User,
+        expiring_code: str,
+        fake_smtp: FakeSmtpService,
+        settings: Any,
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        settings.EMAIL_PORT = fake_smtp.port
+        caplog.handler.addFilter(CorrelationId(correlation_id_field="request_id"))
+        code_email_send(owner=owner, language="en", now=timezone.now())
+
+        run_tasks()
+
+        [line] = [r for r in caplog.records if r.getMessage() == "Email sent"]
+        assert line.request_id is None  # type: ignore[attr-defined]
 
 
 class TestSendEmail:

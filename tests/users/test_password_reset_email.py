@@ -86,6 +86,7 @@ class TestPasswordResetEmail:
             "language",
             "queued_at",
             "attempt",
+            "request_id",  # the request's own id, for the worker's log lines
         }
 
     def test_a_refused_insert_answers_204_and_only_the_log_knows(
