@@ -130,18 +130,23 @@ class ForestOverview:
     levels: list[tuple[int, int]]  # (level, users on it), every level from 0
 
 
-# Per level below the roots, a count of one range of referral_tree_downline_idx (depth
-# leads it).
+# One statement, so one snapshot: the levels and the roots of the same forest, however
+# many sign-ups and erasures commit meanwhile. Level 0, the roots: users without a
+# referrer (a range of users_user_referrals_idx, which holds the NULLs too) less the
+# tombstones (users_user_erased_idx). Every level below: one range of
+# referral_tree_downline_idx (depth leads it).
 _LEVELS_SQL = """
+    SELECT 0, (SELECT count(*) FROM users_user WHERE referred_by_id IS NULL)
+              - (SELECT count(*) FROM users_user WHERE erased_at IS NOT NULL)
+    UNION ALL
     SELECT level, (SELECT count(*) FROM referral_treenode WHERE depth = level)
     FROM generate_series(1, (SELECT max(depth) FROM referral_treenode)) AS level
-    ORDER BY level
 """
 
 
 def dashboard_forest() -> ForestOverview:
     """Users, roots, the deepest level and the users on every level, erased accounts
-    left out (their tombstones are roots without a tree: users_user_erased_idx)."""
+    left out (their tombstones are roots without a tree)."""
     return _cached("forest", _forest)
 
 
@@ -149,20 +154,19 @@ def _forest() -> ForestOverview:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(_LEVELS_SQL)
-            counted = dict(cursor.fetchall())
+            counted = {level: count for level, count in cursor.fetchall() if count}
     else:
+        # SQLite serializes writers: the three counts see one forest anyway.
         counted = dict(
             TreeNode.objects.order_by()
             .values("depth")
             .annotate(count=Count("pk"))
             .values_list("depth", "count")
         )
-    # The roots: users without a referrer (a range of users_user_referrals_idx, which
-    # holds the NULLs too), tombstones left out.
-    roots = User.objects.filter(referred_by__isnull=True).count()
-    roots -= User.objects.filter(erased_at__isnull=False).count()
-    if roots:
-        counted[0] = roots
+        roots = User.objects.filter(referred_by__isnull=True).count()
+        roots -= User.objects.filter(erased_at__isnull=False).count()
+        if roots:
+            counted[0] = roots
     deepest = max(counted, default=0)
     levels = [(level, counted.get(level, 0)) for level in range(deepest + 1)] if counted else []
     return ForestOverview(
