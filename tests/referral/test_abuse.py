@@ -1,5 +1,6 @@
 """Abuse signals on referred sign-ups: each signal recorded through each door (time and
-the client's address as inputs), each rule, the block policy, and staff's review."""
+the client's address as inputs), each rule and the block policy (staff's review of them:
+tests/referral/test_admin.py)."""
 
 from __future__ import annotations
 
@@ -7,18 +8,17 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import pytest
-from django.test import Client
-from django.urls import reverse
 from pytest_django import Settings
 from rest_framework.test import APIClient
 
 from codes.models import ReferralCode, RefusalDay
-from common.network import ClientFacts, user_agent_hash
+from common.network import user_agent_hash
 from referral.abuse import AbuseThresholds, SignupSignals, abuse_reasons
 from referral.errors import ReferralRefusedError
 from referral.models import ReferredSignup
 from referral.services import referrer_set
 from tests.helpers import client_for
+from tests.referral.helpers import ELSEWHERE, HOME, code_of, sign_up
 from tests.servers import FakeHttpService
 from tests.users.factories import UserFactory
 from users.models import User
@@ -32,12 +32,6 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "a-long-enough-password-1"
-HOME = ClientFacts(network="203.0.113.0/24", user_agent_hash="a" * 64)
-ELSEWHERE = ClientFacts(network="198.51.100.0/24", user_agent_hash="b" * 64)
-
-
-def code_of(user: User) -> ReferralCode:
-    return ReferralCode.objects.get(owner=user, is_active=True)
 
 
 def signals(**overrides: object) -> SignupSignals:
@@ -98,15 +92,6 @@ class TestAbuseReasons:
             "burst_from_network",
             "disposable_email",
         ]
-
-
-def sign_up(code: ReferralCode, now: datetime, client: ClientFacts = HOME) -> ReferredSignup:
-    """A phone sign-up with `code` from `client` at `now`."""
-    phone = f"+7999{User.objects.count():07d}"
-    user = user_create(
-        email=None, phone=phone, password=None, now=now, referral_code=code.code, client=client
-    )
-    return ReferredSignup.objects.get(referee=user)
 
 
 class TestSignalsRecorded:
@@ -361,78 +346,3 @@ class TestBlockPolicy:
 
         assert refused.value.attr == "referral_code"
         assert not User.objects.filter(phone="+79990001122").exists()
-
-
-@pytest.fixture
-def flagged(now: datetime) -> ReferredSignup:
-    referrer = UserFactory.create(email="referrer@example.com")
-    user_sign_in_network_record(user=referrer, network=HOME.network)
-    return sign_up(code_of(referrer), now)
-
-
-CHANGELIST = reverse("admin:referral_referredsignup_changelist")
-
-
-class TestReview:
-    def test_lists_the_flagged_sign_ups_by_reason(
-        self, admin_client: Client, flagged: ReferredSignup, now: datetime
-    ) -> None:
-        sign_up(code_of(UserFactory.create()), now, client=ELSEWHERE)  # not flagged
-
-        by_reason = admin_client.get(CHANGELIST, {"reason": "same_network_as_referrer"})
-        by_flag = admin_client.get(CHANGELIST, {"is_flagged__exact": "1"})
-        bursts = admin_client.get(CHANGELIST, {"reason": "burst_from_network"})
-
-        assert list(by_reason.context["cl"].result_list) == [flagged]
-        assert list(by_flag.context["cl"].result_list) == [flagged]
-        assert list(bursts.context["cl"].result_list) == []
-
-    def test_shows_the_two_users_side_by_side(
-        self, admin_client: Client, flagged: ReferredSignup
-    ) -> None:
-        page = admin_client.get(
-            reverse("admin:referral_referredsignup_change", args=[flagged.pk])
-        ).content.decode()
-
-        table = page.split('class="referral-side-by-side"', 1)[1].split("</table>", 1)[0]
-        assert str(flagged.referee) in table and "referrer@example.com" in table
-        assert table.count(HOME.network) == 2  # the sign-up's, and the referrer's last
-
-    def test_clears_a_flag(self, admin_client: Client, flagged: ReferredSignup) -> None:
-        admin_client.post(CHANGELIST, {"action": "clear_flags", "_selected_action": [flagged.pk]})
-
-        flagged.refresh_from_db()
-        assert (flagged.is_flagged, flagged.reasons) == (False, "same_network_as_referrer")
-        assert (
-            flagged.cleared_by is not None and flagged.cleared_by.email == "superuser@example.com"
-        )
-
-    def test_deactivates_the_code_used(self, admin_client: Client, flagged: ReferredSignup) -> None:
-        admin_client.post(
-            CHANGELIST, {"action": "deactivate_codes", "_selected_action": [flagged.pk]}
-        )
-
-        flagged.code.refresh_from_db()
-        assert flagged.code.is_active is False
-
-    def test_erases_the_referred_user_after_a_confirmation(
-        self, admin_client: Client, flagged: ReferredSignup
-    ) -> None:
-        selected = {"action": "erase_referees", "_selected_action": [flagged.pk]}
-        phone = flagged.referee.phone
-
-        confirmation = admin_client.post(CHANGELIST, selected)
-        admin_client.post(CHANGELIST, {**selected, "post": "yes"})
-
-        assert phone and phone in confirmation.content.decode()
-        flagged.referee.refresh_from_db()
-        assert flagged.referee.erased_at is not None
-        # The erased user's network and agent's hash go with them.
-        assert not ReferredSignup.objects.filter(pk=flagged.pk).exists()
-
-    def test_rows_cannot_be_added_or_deleted(
-        self, admin_client: Client, flagged: ReferredSignup
-    ) -> None:
-        assert admin_client.get(reverse("admin:referral_referredsignup_add")).status_code == 403
-        delete = reverse("admin:referral_referredsignup_delete", args=[flagged.pk])
-        assert admin_client.get(delete).status_code == 403
