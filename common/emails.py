@@ -118,16 +118,34 @@ def email_attempt(
     message up. Never raises for the mail server; returns SENT, SKIPPED, RETRYING or
     GIVEN_UP."""
     with _logged_as(request_id):
-        return _attempt(
-            context=context,
-            kind=kind,
-            user_uuid=user_uuid,
-            language=language,
-            queued_at=queued_at,
-            attempt=attempt,
-            build=build,
-            now=now,
-        )
+        log = {"email_kind": kind, "user_uuid": user_uuid, "attempt": attempt}
+        with translation.override(language):
+            message = build()
+        if message is None:
+            logger.info("Email skipped", extra=log)
+            return SKIPPED
+        try:
+            message.send()
+        except (smtplib.SMTPException, OSError) as exc:
+            # The server's reply text may quote the address: only its class and code go out.
+            failure = {**log, "error": type(exc).__name__, "smtp_code": _smtp_code(exc)}
+            deadline = datetime.fromisoformat(queued_at) + timedelta(
+                hours=settings.EMAIL_RETRY_HOURS
+            )
+            if _is_final(exc) or now >= deadline:
+                logger.error("Email given up", extra=failure)
+                return GIVEN_UP
+            retry_at = min(now + retry_delay(attempt=attempt), deadline)
+            result = context.task_result
+            result.task.using(run_after=retry_at).enqueue(
+                *result.args, **{**result.kwargs, "attempt": attempt + 1}
+            )
+            logger.warning(
+                "Email not sent yet", extra={**failure, "retry_at": retry_at.isoformat()}
+            )
+            return RETRYING
+        logger.info("Email sent", extra=log)
+        return SENT
 
 
 @contextmanager
@@ -138,43 +156,6 @@ def _logged_as(request_id: str | None) -> Iterator[None]:
         yield
     finally:
         guid.reset(token)
-
-
-def _attempt(
-    *,
-    context: TaskContext,
-    kind: str,
-    user_uuid: str,
-    language: str,
-    queued_at: str,
-    attempt: int,
-    build: Callable[[], TemplatedEmail | None],
-    now: datetime,
-) -> str:
-    log = {"email_kind": kind, "user_uuid": user_uuid, "attempt": attempt}
-    with translation.override(language):
-        message = build()
-    if message is None:
-        logger.info("Email skipped", extra=log)
-        return SKIPPED
-    try:
-        message.send()
-    except (smtplib.SMTPException, OSError) as exc:
-        # The server's reply text may quote the address: only its class and code go out.
-        failure = {**log, "error": type(exc).__name__, "smtp_code": _smtp_code(exc)}
-        deadline = datetime.fromisoformat(queued_at) + timedelta(hours=settings.EMAIL_RETRY_HOURS)
-        if _is_final(exc) or now >= deadline:
-            logger.error("Email given up", extra=failure)
-            return GIVEN_UP
-        retry_at = min(now + retry_delay(attempt=attempt), deadline)
-        result = context.task_result
-        result.task.using(run_after=retry_at).enqueue(
-            *result.args, **{**result.kwargs, "attempt": attempt + 1}
-        )
-        logger.warning("Email not sent yet", extra={**failure, "retry_at": retry_at.isoformat()})
-        return RETRYING
-    logger.info("Email sent", extra=log)
-    return SENT
 
 
 def _smtp_code(exc: Exception) -> int | None:

@@ -52,17 +52,25 @@ def expiring_code(owner: User) -> str:
     return ReferralCodeFactory.create(owner=owner, code="WINTER26", expires_at=expires_at).code
 
 
+@pytest.fixture
+def logs_with_request_ids(
+    fake_smtp: FakeSmtpService, settings: Any, caplog: pytest.LogCaptureFixture
+) -> pytest.LogCaptureFixture:
+    """Delivery to the fake SMTP server, and the log records with the `request_id` that
+    the JSON lines get from common.logging's filter."""
+    settings.EMAIL_PORT = fake_smtp.port
+    caplog.handler.addFilter(CorrelationId(correlation_id_field="request_id"))
+    return caplog
+
+
 class TestSendEmailRequestId:
     def test_every_attempts_log_lines_carry_the_request_id_that_queued_it(
         self,
         owner: User,
         expiring_code: str,
         fake_smtp: FakeSmtpService,
-        settings: Any,
-        caplog: pytest.LogCaptureFixture,
+        logs_with_request_ids: pytest.LogCaptureFixture,
     ) -> None:
-        settings.EMAIL_PORT = fake_smtp.port
-        caplog.handler.addFilter(CorrelationId(correlation_id_field="request_id"))
         response = client_for(owner).post(URL, HTTP_X_REQUEST_ID="d3a9" * 8)
         assert response.status_code == 202
 
@@ -72,7 +80,7 @@ class TestSendEmailRequestId:
         deferred_tasks_due(now=timezone.now())
         run_tasks()
 
-        lines = [r for r in caplog.records if r.getMessage().startswith("Email ")]
+        lines = [r for r in logs_with_request_ids.records if r.getMessage().startswith("Email ")]
         assert [(r.getMessage(), r.request_id) for r in lines] == [  # type: ignore[attr-defined]
             ("Email not sent yet", "d3a9" * 8),
             ("Email sent", "d3a9" * 8),
@@ -80,20 +88,13 @@ class TestSendEmailRequestId:
         assert get_guid() is None  # the worker's own lines are nobody's request
 
     def test_a_task_queued_outside_a_request_logs_no_request_id(
-        self,
-        owner: User,
-        expiring_code: str,
-        fake_smtp: FakeSmtpService,
-        settings: Any,
-        caplog: pytest.LogCaptureFixture,
+        self, owner: User, expiring_code: str, logs_with_request_ids: pytest.LogCaptureFixture
     ) -> None:
-        settings.EMAIL_PORT = fake_smtp.port
-        caplog.handler.addFilter(CorrelationId(correlation_id_field="request_id"))
         code_email_send(owner=owner, language="en", now=timezone.now())
 
         run_tasks()
 
-        [line] = [r for r in caplog.records if r.getMessage() == "Email sent"]
+        [line] = [r for r in logs_with_request_ids.records if r.getMessage() == "Email sent"]
         assert line.request_id is None  # type: ignore[attr-defined]
 
 
